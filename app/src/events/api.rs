@@ -1,0 +1,54 @@
+//! Server functions behind the Audit Logs page. Each is a public HTTP endpoint.
+//!
+//! Until accounts exist the server listens on the loopback interface only, so every caller is local;
+//! the accounts issue adds the caller's role to these queries.
+
+use leptos::prelude::*;
+
+use super::query::{EventPage, RangePreset};
+
+/// One page of events for the page's current view, newest first.
+#[server]
+pub async fn list_events(
+    range: RangePreset,
+    event: Option<String>,
+    cursor: Option<String>,
+) -> Result<EventPage, ServerFnError> {
+    use super::query::{Cursor, EventQuery};
+    let store = ssr::store()?;
+    let cursor = match cursor {
+        Some(c) => Some(Cursor::decode(&c).map_err(|e| ServerFnError::new(e.error))?),
+        None => None,
+    };
+    let query = EventQuery {
+        start: range.start(chrono::Utc::now()),
+        end: None,
+        event: event.filter(|e| !e.is_empty()),
+        limit: 50,
+        cursor,
+    };
+    store.list(&query).await.map_err(ssr::internal)
+}
+
+/// The event names seen so far, for the event filter.
+#[server]
+pub async fn event_names() -> Result<Vec<String>, ServerFnError> {
+    ssr::store()?.event_names().await.map_err(ssr::internal)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use leptos::prelude::*;
+
+    use crate::store::{Store, StoreError};
+
+    pub fn store() -> Result<Store, ServerFnError> {
+        use_context::<Store>().ok_or_else(|| ServerFnError::new("the store is not available"))
+    }
+
+    /// Logs the cause and tells the client only that the read failed.
+    pub fn internal(e: StoreError) -> ServerFnError {
+        tracing::error!(error = %e, "read failed");
+        ServerFnError::new("the events could not be read; try again")
+    }
+}

@@ -1,0 +1,197 @@
+//! What a reader asks for (a time range, an event name, a page size, a cursor) and what comes back.
+//!
+//! The same `EventQuery` serves the page (through a server function) and `GET /api/v1/events`, so
+//! both read through one code path in the store.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::Event;
+
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page a caller may ask for.
+pub const MAX_LIMIT: u32 = 2000;
+
+/// A position in the newest-first order: the last row of the previous page.
+///
+/// Keyset pagination on `(occurred_at, id)`: unlike OFFSET it costs the same on page 1,000 as on
+/// page 1, and rows arriving while a reader pages never shift or repeat what it sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub occurred_at_ms: i64,
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn after(event: &Event) -> Self {
+        Self {
+            occurred_at_ms: event.body.occurred_at.timestamp_millis(),
+            id: event.id,
+        }
+    }
+
+    /// The opaque text form handed to clients.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("v1:{}:{}", self.occurred_at_ms, self.id))
+    }
+
+    pub fn decode(text: &str) -> Result<Self, QueryError> {
+        let bad = || QueryError::new("cursor", "cursor is not one this server issued");
+        let raw = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let raw = String::from_utf8(raw).map_err(|_| bad())?;
+        let mut parts = raw.split(':');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("v1"), Some(ms), Some(id), None) => Ok(Self {
+                occurred_at_ms: ms.parse().map_err(|_| bad())?,
+                id: id.parse().map_err(|_| bad())?,
+            }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// One read of the event list, newest first. `start` is inclusive, `end` exclusive.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventQuery {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    /// Exact event name ("Role Created").
+    pub event: Option<String>,
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+}
+
+impl EventQuery {
+    /// The limit actually applied: the default when zero, never above the maximum.
+    pub fn effective_limit(&self) -> u32 {
+        match self.limit {
+            0 => DEFAULT_LIMIT,
+            n => n.min(MAX_LIMIT),
+        }
+    }
+}
+
+/// One page of events and the cursor for the next one (absent on the last page).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    pub next_cursor: Option<String>,
+}
+
+/// A query parameter that cannot be understood; names the parameter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{error}")]
+pub struct QueryError {
+    pub error: String,
+    pub field: Option<String>,
+}
+
+impl QueryError {
+    pub fn new(field: &str, error: impl Into<String>) -> Self {
+        Self {
+            error: error.into(),
+            field: Some(field.to_string()),
+        }
+    }
+}
+
+/// The time windows the page offers until the full preset and calendar picker arrives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RangePreset {
+    Last24Hours,
+    Last7Days,
+    #[default]
+    Last30Days,
+    Last90Days,
+    AllTime,
+}
+
+impl RangePreset {
+    pub const ALL: [RangePreset; 5] = [
+        RangePreset::Last24Hours,
+        RangePreset::Last7Days,
+        RangePreset::Last30Days,
+        RangePreset::Last90Days,
+        RangePreset::AllTime,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RangePreset::Last24Hours => "Last 24 Hours",
+            RangePreset::Last7Days => "Last 7 Days",
+            RangePreset::Last30Days => "Last 30 Days",
+            RangePreset::Last90Days => "Last 90 Days",
+            RangePreset::AllTime => "All Time",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            RangePreset::Last24Hours => "24h",
+            RangePreset::Last7Days => "7d",
+            RangePreset::Last30Days => "30d",
+            RangePreset::Last90Days => "90d",
+            RangePreset::AllTime => "all",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+
+    /// The inclusive start of the window ending at `now` (None: no lower bound).
+    pub fn start(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let days = match self {
+            RangePreset::Last24Hours => 1,
+            RangePreset::Last7Days => 7,
+            RangePreset::Last30Days => 30,
+            RangePreset::Last90Days => 90,
+            RangePreset::AllTime => return None,
+        };
+        Some(now - Duration::days(days))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_foreign_text() {
+        let c = Cursor {
+            occurred_at_ms: 1_764_061_200_123,
+            id: 42,
+        };
+        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        for bad in [
+            "",
+            "abc",
+            &URL_SAFE_NO_PAD.encode("v2:1:2"),
+            &URL_SAFE_NO_PAD.encode("v1:x:2"),
+        ] {
+            assert_eq!(
+                Cursor::decode(bad).unwrap_err().field.as_deref(),
+                Some("cursor")
+            );
+        }
+    }
+
+    #[test]
+    fn limit_defaults_and_is_capped() {
+        let mut q = EventQuery::default();
+        assert_eq!(q.effective_limit(), DEFAULT_LIMIT);
+        q.limit = 10_000;
+        assert_eq!(q.effective_limit(), MAX_LIMIT);
+    }
+
+    #[test]
+    fn presets_round_trip_by_key() {
+        for p in RangePreset::ALL {
+            assert_eq!(RangePreset::from_key(p.key()), Some(p));
+        }
+        assert_eq!(RangePreset::default(), RangePreset::Last30Days);
+    }
+}

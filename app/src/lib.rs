@@ -1,0 +1,73 @@
+//! Audit Logs: the shared application crate.
+//!
+//! Components, server functions and the event model are compiled for both the server (`ssr`) and
+//! the browser (`hydrate`); the store is server-only.
+
+#![recursion_limit = "256"]
+
+pub mod events;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use events::page::AuditLogsPage;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/auditlog.css" />
+        <Title text="Audit Logs" />
+        <Router>
+            <div class="layout">
+                <nav class="sidebar">
+                    <div class="brand">"Audit Logs"</div>
+                    <p class="nav-title">"Settings"</p>
+                    <A href="/settings/audit-logs">"Audit Logs"</A>
+                </nav>
+                <main class="content">
+                    <Routes fallback=|| view! { <NotFound /> }>
+                        <Route path=path!("/") view=|| view! { <Redirect path="/settings/audit-logs" /> } />
+                        <Route path=path!("/settings/audit-logs") view=AuditLogsPage />
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="page">
+            <h1>"Page not found"</h1>
+            <p><a href="/settings/audit-logs">"Go to Audit Logs"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,198 @@
+//! The event store: the one boundary between the product and its database.
+//!
+//! Callers (server functions, HTTP routes, the CLI) see only [`Store`]; which database sits behind it
+//! is chosen from the database URL. Every write of events goes through one writer task per store
+//! ([`sqlite`] today), which batches concurrent requests into one transaction (group commit) and is
+//! the single place where sequence numbers, and later the hash chain, are assigned in commit order.
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::model::{FieldError, NewEvent};
+use crate::events::query::{EventPage, EventQuery};
+
+/// How long request-level idempotency records are kept at least.
+pub const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A failure of the store itself. Its text is for logs, never for clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL `{0}`")]
+    UnsupportedUrl(String),
+    #[error("the writer has stopped")]
+    WriterGone,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// One ingest request as the writer sees it.
+#[derive(Debug)]
+pub struct AppendRequest {
+    /// Whose retry keys these are (the API key's id); keys never collide across senders.
+    pub scope: String,
+    /// The `Idempotency-Key` header and a hash of the request body it was sent with.
+    pub request_key: Option<RequestKey>,
+    /// Every item of the request in order: valid ones are stored, invalid ones reported as they are.
+    pub items: Vec<Result<NewEvent, FieldError>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestKey {
+    pub key: String,
+    pub body_hash: String,
+}
+
+/// The result for one item of a request, in the request's order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ItemResult {
+    Stored {
+        id: i64,
+        /// True when a per-event `idempotency_key` matched an event stored earlier.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        duplicate: bool,
+    },
+    Rejected(FieldError),
+}
+
+/// What the writer answers for one request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppendOutcome {
+    /// Stored now, or replayed from an earlier request with the same `Idempotency-Key`.
+    Done {
+        results: Vec<ItemResult>,
+        replayed: bool,
+    },
+    /// The `Idempotency-Key` was used before with a different body.
+    KeyReused,
+}
+
+/// An API key as listed (the secret is never kept).
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<sqlite::SqliteStore>),
+}
+
+/// A handle to the store; cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database named by `url`, runs migrations and starts the writer.
+    ///
+    /// Accepts `sqlite://path`, `sqlite:path` or a plain file path.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let path = if let Some(rest) = url.strip_prefix("sqlite://") {
+            rest
+        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            rest
+        } else if url.contains("://") {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        } else {
+            url
+        };
+        let store = sqlite::SqliteStore::open(path).await?;
+        Ok(Self {
+            backend: Backend::Sqlite(Arc::new(store)),
+        })
+    }
+
+    /// Stores the valid items of one request through the group-commit writer.
+    pub async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.append(req).await,
+        }
+    }
+
+    /// One page of events, newest first.
+    pub async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.list(q).await,
+        }
+    }
+
+    /// Event names seen so far, alphabetically.
+    pub async fn event_names(&self) -> Result<Vec<String>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.event_names().await,
+        }
+    }
+
+    /// True when no event has been stored yet.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.is_empty().await,
+        }
+    }
+
+    /// Creates an API key; returns it and its secret, which is shown once and never stored.
+    pub async fn create_api_key(&self, name: &str) -> Result<(ApiKey, String), StoreError> {
+        let secret = new_secret();
+        let hash = hash_secret(&secret);
+        let prefix: String = secret.chars().take(12).collect();
+        let key = match &self.backend {
+            Backend::Sqlite(s) => s.insert_api_key(name, &hash, &prefix).await?,
+        };
+        Ok((key, secret))
+    }
+
+    /// The live (not revoked) key with this secret, if any.
+    pub async fn find_api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
+        let hash = hash_secret(secret);
+        match &self.backend {
+            Backend::Sqlite(s) => s.find_api_key(&hash).await,
+        }
+    }
+
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.list_api_keys().await,
+        }
+    }
+
+    /// Waits until every acknowledged write is on disk and the writer has stopped.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(s) => s.close().await,
+        }
+    }
+}
+
+fn new_secret() -> String {
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("alk_{hex}")
+}
+
+/// SHA-256 in hex; used for API key secrets and request bodies.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn hash_secret(secret: &str) -> String {
+    sha256_hex(secret.as_bytes())
+}

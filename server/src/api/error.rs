@@ -1,0 +1,65 @@
+//! The one error type of the HTTP API: each variant is a status and a JSON body
+//! `{ "error": "...", "field"?: "..." }` that names the problem; internal causes are logged, not sent.
+
+use app::store::StoreError;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    BadRequest(String, Option<String>),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unprocessable(String, Option<String>),
+    #[error("no such API route")]
+    NotFound,
+    #[error("the store is unavailable")]
+    Unavailable,
+}
+
+impl ApiError {
+    /// Logs a store failure and hides it from the client.
+    pub fn store(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store failure");
+        ApiError::Unavailable
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let field = match &self {
+            ApiError::BadRequest(_, f) | ApiError::Unprocessable(_, f) => f.clone(),
+            _ => None,
+        };
+        let mut body = json!({ "error": self.to_string() });
+        if let Some(f) = field {
+            body["field"] = json!(f);
+        }
+        let mut resp = (self.status(), Json(body)).into_response();
+        if matches!(self, ApiError::Unauthorized(_)) {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}

@@ -1,0 +1,88 @@
+//! `GET /api/v1/events?start=&end=&event=&limit=&cursor=`: the event list as JSON, newest first,
+//! from the same store query as the page.
+
+use std::collections::HashMap;
+
+use app::events::model::parse_time;
+use app::events::query::{Cursor, EventPage, EventQuery, MAX_LIMIT};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{ApiError, authenticate};
+use crate::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<EventPage>, ApiError> {
+    authenticate(&state.store, &headers).await?;
+    let query = parse_query(&params)?;
+    Ok(Json(
+        state.store.list(&query).await.map_err(ApiError::store)?,
+    ))
+}
+
+fn bad(field: &str, error: String) -> ApiError {
+    ApiError::BadRequest(error, Some(field.into()))
+}
+
+/// Parses the query string; every problem names its parameter.
+pub fn parse_query(params: &HashMap<String, String>) -> Result<EventQuery, ApiError> {
+    if let Some(k) = params
+        .keys()
+        .find(|k| !["start", "end", "event", "limit", "cursor"].contains(&k.as_str()))
+    {
+        return Err(bad(k, format!("unknown query parameter `{k}`")));
+    }
+    let start = params
+        .get("start")
+        .map(|v| time_param("start", v))
+        .transpose()?;
+    let end = params
+        .get("end")
+        .map(|v| time_param("end", v))
+        .transpose()?;
+    if let (Some(s), Some(e)) = (start, end) {
+        if s >= e {
+            return Err(bad("end", "end must be later than start".into()));
+        }
+    }
+    let limit = match params.get("limit") {
+        None => 0,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "limit",
+                    format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+                )
+            })?,
+    };
+    let cursor = params
+        .get("cursor")
+        .map(|c| Cursor::decode(c).map_err(|e| bad("cursor", e.error)))
+        .transpose()?;
+    let event = params.get("event").filter(|e| !e.is_empty()).cloned();
+    Ok(EventQuery {
+        start,
+        end,
+        event,
+        limit,
+        cursor,
+    })
+}
+
+/// Epoch milliseconds (digits) or RFC 3339.
+fn time_param(field: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
+    let value = match v.parse::<i64>() {
+        Ok(ms) => Value::from(ms),
+        Err(_) => Value::from(v),
+    };
+    parse_time(&value).map_err(|e| bad(field, format!("{field}: {e}")))
+}

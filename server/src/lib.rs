@@ -1,0 +1,74 @@
+//! The Audit Logs server: the Leptos page, its server functions, and the plain HTTP API
+//! (ingest and read), on one axum router.
+//!
+//! Library first: `app(state)` builds the router and `run` serves it until `shutdown` resolves, so
+//! tests and benchmarks start the real server on port 0 in-process.
+
+pub mod api;
+pub mod demo;
+
+use std::future::Future;
+
+use app::store::Store;
+use app::{App, shell};
+use axum::Router;
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// Everything a request handler may need; cloned per request.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub store: Store,
+    pub leptos_options: LeptosOptions,
+}
+
+impl AppState {
+    /// State for serving the site built by cargo-leptos under `site_root`.
+    pub fn new(store: Store, site_root: &str) -> Self {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("auditlog")
+            .site_root(site_root)
+            .site_pkg_dir("pkg")
+            .build();
+        Self {
+            store,
+            leptos_options,
+        }
+    }
+}
+
+/// The whole HTTP surface: API routes, server functions, pages and static files.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let store = state.store.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        .nest("/api/v1", api::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(store.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` resolves, then lets in-flight requests finish
+/// and waits for the writer to commit everything it acknowledged.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let served = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    store.close().await;
+    served
+}

@@ -1,0 +1,261 @@
+//! `auditlog`: runs the Audit Logs server and its administrative commands.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use app::events::model::parse_event;
+use app::store::{AppendOutcome, AppendRequest, Store};
+use clap::{Parser, Subcommand};
+use server::AppState;
+use server::demo::Generator;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "auditlog",
+    version,
+    about = "Audit Logs: receive, store and show audit events"
+)]
+struct Cli {
+    /// Where events are stored: a SQLite file path or `sqlite://path`.
+    #[arg(
+        long,
+        env = "AUDITLOG_DATABASE_URL",
+        default_value = "sqlite://data/auditlog.db",
+        global = true
+    )]
+    database_url: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the page and the API (the default).
+    Serve(ServeArgs),
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Write realistic demo events.
+    Demo {
+        /// How many events to write.
+        #[arg(long, default_value_t = 50_000)]
+        events: usize,
+        /// Only write them when the store holds no events yet.
+        #[arg(long)]
+        if_empty: bool,
+        /// Seed for the generator (same seed, same events).
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+}
+
+#[derive(Parser)]
+struct ServeArgs {
+    /// Address to listen on. Loopback by default: until accounts exist, the page has no sign-in.
+    #[arg(long, env = "AUDITLOG_ADDR", default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// Folder holding the built site (`pkg/` with the wasm, js and css).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    site_root: String,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key; its secret is printed once and only its hash is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Print only the secret (for scripts).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List keys (never their secrets).
+    List,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let store = Store::open(&cli.database_url)
+        .await
+        .with_context(|| format!("opening the store at {}", cli.database_url))?;
+    let result = match cli.command {
+        None => serve(store.clone(), ServeArgs::parse_from(["serve"])).await,
+        Some(Command::Serve(args)) => serve(store.clone(), args).await,
+        Some(Command::Keys { command }) => keys(&store, command).await,
+        Some(Command::Demo {
+            events,
+            if_empty,
+            seed,
+        }) => demo(&store, events, if_empty, seed).await,
+    };
+    store.close().await;
+    result
+}
+
+async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
+    if !args.addr.ip().is_loopback() {
+        tracing::warn!(addr = %args.addr, "listening beyond loopback: the page has no sign-in yet");
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("binding {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    eprintln!("Audit Logs is running at http://{addr}/settings/audit-logs");
+    server::run(
+        listener,
+        AppState::new(store, &args.site_root),
+        shutdown_signal(),
+    )
+    .await
+    .context("serving")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    eprintln!("Shutting down: finishing requests in flight…");
+}
+
+async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create { name, quiet } => {
+            let name = name.trim();
+            anyhow::ensure!(
+                !name.is_empty() && name.len() <= 200,
+                "--name must be 1 to 200 characters"
+            );
+            let (key, secret) = store.create_api_key(name).await?;
+            if quiet {
+                println!("{secret}");
+            } else {
+                println!(
+                    "Created API key #{} \"{}\". Its secret is shown only now:\n\n  {secret}\n",
+                    key.id, key.name
+                );
+                println!("Send events with:  Authorization: Bearer {secret}");
+            }
+        }
+        KeysCommand::List => {
+            let keys = store.list_api_keys().await?;
+            if keys.is_empty() {
+                println!("No API keys. Create one with: auditlog keys create --name NAME");
+            }
+            for k in keys {
+                let created =
+                    chrono::DateTime::from_timestamp_millis(k.created_at).unwrap_or_default();
+                println!(
+                    "#{:<4} {:<30} {}…  created {}{}",
+                    k.id,
+                    k.name,
+                    k.prefix,
+                    created.format("%Y-%m-%d %H:%M UTC"),
+                    if k.revoked { "  (revoked)" } else { "" }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `count` demo events through the same writer as the API, in batches, with a progress bar.
+async fn demo(store: &Store, count: usize, if_empty: bool, seed: u64) -> anyhow::Result<()> {
+    if if_empty && !store.is_empty().await? {
+        eprintln!("The store already holds events; no demo data written.");
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let mut generator = Generator::new(seed, now);
+    let mut progress = Progress::new("Writing demo events", count);
+    let mut written = 0;
+    while written < count {
+        let n = (count - written).min(1000);
+        let items = (0..n)
+            .map(|_| parse_event(&generator.next_event(), now).map_err(Into::into))
+            .collect::<Vec<_>>();
+        let req = AppendRequest {
+            scope: "demo".into(),
+            request_key: None,
+            items,
+        };
+        match store.append(req).await? {
+            AppendOutcome::Done { results, .. } => {
+                if let Some(app::store::ItemResult::Rejected(e)) = results
+                    .iter()
+                    .find(|r| matches!(r, app::store::ItemResult::Rejected(_)))
+                {
+                    anyhow::bail!("a generated demo event was rejected: {e:?}");
+                }
+            }
+            AppendOutcome::KeyReused => anyhow::bail!("unexpected idempotency conflict"),
+        }
+        written += n;
+        progress.set(written);
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// A one-line progress bar on a terminal; a line per 10 % otherwise (logs, CI).
+struct Progress {
+    label: &'static str,
+    total: usize,
+    tty: bool,
+    last_decile: usize,
+}
+
+impl Progress {
+    fn new(label: &'static str, total: usize) -> Self {
+        Self {
+            label,
+            total: total.max(1),
+            tty: std::io::stderr().is_terminal(),
+            last_decile: 0,
+        }
+    }
+
+    fn set(&mut self, done: usize) {
+        let pct = done * 100 / self.total;
+        if self.tty {
+            let filled = pct * 30 / 100;
+            eprint!(
+                "\r{} [{}{}] {pct:>3}%  {done}/{}",
+                self.label,
+                "█".repeat(filled),
+                "░".repeat(30 - filled),
+                self.total
+            );
+            let _ = std::io::stderr().flush();
+        } else if pct / 10 > self.last_decile {
+            self.last_decile = pct / 10;
+            eprintln!("{}: {pct}% ({done}/{})", self.label, self.total);
+        }
+    }
+
+    fn finish(&self) {
+        if self.tty {
+            eprintln!();
+        }
+        eprintln!("{}: done ({} events).", self.label, self.total);
+    }
+}
