@@ -502,15 +502,15 @@ mod tests {
         let mut v = minimal();
         v["occurred_at"] = json!("2026-11-25T10:00:00.123456+01:00");
         let e = parse_event(&v, now()).unwrap();
-        assert_eq!(e.body.occurred_at.timestamp_millis(), 1_764_061_200_123);
-        v["occurred_at"] = json!(1_764_061_200_123_i64);
+        assert_eq!(e.body.occurred_at.timestamp_millis(), 1_795_597_200_123);
+        v["occurred_at"] = json!(1_795_597_200_123_i64);
         assert_eq!(
             parse_event(&v, now())
                 .unwrap()
                 .body
                 .occurred_at
                 .timestamp_millis(),
-            1_764_061_200_123
+            1_795_597_200_123
         );
     }
 

@@ -46,10 +46,10 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<EventQuery, ApiEr
         .get("end")
         .map(|v| time_param("end", v))
         .transpose()?;
-    if let (Some(s), Some(e)) = (start, end) {
-        if s >= e {
-            return Err(bad("end", "end must be later than start".into()));
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && s >= e
+    {
+        return Err(bad("end", "end must be later than start".into()));
     }
     let limit = match params.get("limit") {
         None => 0,

@@ -1,0 +1,54 @@
+import { defineConfig } from "@playwright/test";
+
+// The server under test: the debug build, on its own port, against the fresh SQLite file that
+// scripts/e2e.sh created (with an API key) before starting Playwright.
+const port = Number(process.env.E2E_PORT ?? 3107);
+const databaseUrl = process.env.E2E_DATABASE_URL;
+if (!databaseUrl || !process.env.E2E_API_KEY) {
+  throw new Error("run the browser tests through scripts/e2e.sh (it prepares the database and API key)");
+}
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: true,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    timezoneId: "Europe/Berlin",
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        browserName: "chromium",
+        launchOptions: {
+          executablePath: "/usr/bin/chromium",
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: `../target/debug/auditlog serve --addr 127.0.0.1:${port}`,
+    env: { AUDITLOG_DATABASE_URL: databaseUrl, LEPTOS_SITE_ROOT: "../target/site", RUST_LOG: "warn" },
+    url: `http://127.0.0.1:${port}/settings/audit-logs`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});

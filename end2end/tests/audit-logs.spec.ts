@@ -1,0 +1,77 @@
+import { expect, test, type APIRequestContext } from "@playwright/test";
+
+const apiKey = process.env.E2E_API_KEY!;
+
+async function postEvents(request: APIRequestContext, events: object[]) {
+  const resp = await request.post("/api/v1/events", {
+    headers: { Authorization: `Bearer ${apiKey}` },
+    data: events,
+  });
+  expect(resp.status()).toBe(201);
+  return (await resp.json()).results.map((r: { id: number }) => r.id) as number[];
+}
+
+function event(name: string, minutesAgo: number, i: number) {
+  return {
+    occurred_at: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+    event: name,
+    category: "Browser Tests",
+    action: "created",
+    actor: { id: `usr_${i}`, name: `Tester ${i}`, type: "user", email: `tester${i}@example.com` },
+    target: { type: "role", id: `role_${i}`, name: `Role ${i}` },
+    ip: "198.51.100.23",
+    source: "e2e",
+    description: `${name} number ${i}`,
+  };
+}
+
+test("a service posts events and a user reads them newest first, filters by event and loads more", async ({
+  page,
+  request,
+}) => {
+  // 55 "Alpha" events one minute apart, then 5 "Beta" events, all within the default 30 days.
+  const alpha = Array.from({ length: 55 }, (_, i) => event("E2E Alpha", 100 + i, i));
+  const beta = Array.from({ length: 5 }, (_, i) => event("E2E Beta", 10 + i, 100 + i));
+  await postEvents(request, alpha);
+  const betaIds = await postEvents(request, beta);
+
+  await page.goto("/settings/audit-logs");
+  // Hydrated: times switch from UTC to the browser's zone.
+  await expect(page.getByTestId("zone")).toHaveText("Times in Europe/Berlin");
+
+  const rows = page.getByTestId("event-row");
+  await expect(rows).toHaveCount(50);
+  // Newest first: the Beta event from 10 minutes ago leads.
+  await expect(rows.first()).toHaveAttribute("data-seq", String(betaIds[0]));
+  await expect(rows.first().getByTestId("event-name")).toHaveText("E2E Beta");
+  await expect(rows.nth(5).getByTestId("event-name")).toHaveText("E2E Alpha");
+  await expect(page.locator("thead")).toContainText("Date and Time (Europe/Berlin)");
+
+  // Narrow by event name.
+  await page.getByTestId("event-filter").selectOption("E2E Beta");
+  await expect(rows).toHaveCount(5);
+  for (const name of await rows.getByTestId("event-name").allTextContents()) {
+    expect(name).toBe("E2E Beta");
+  }
+
+  // Back to all events, then load the next page by cursor.
+  await page.getByTestId("event-filter").selectOption("");
+  await expect(rows).toHaveCount(50);
+  await page.getByTestId("load-more").click();
+  await expect(rows).toHaveCount(60);
+  await expect(page.getByTestId("row-count")).toHaveText("Showing 60 events");
+  await expect(page.getByTestId("load-more")).toHaveCount(0);
+  const seqs = (await rows.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-seq")))));
+  expect(new Set(seqs).size).toBe(60);
+});
+
+test("a view with no events says so", async ({ page, request }) => {
+  await postEvents(request, [event("E2E Three Days Ago", 3 * 24 * 60, 1)]);
+  await page.goto("/settings/audit-logs");
+  await expect(page.getByTestId("zone")).toHaveText("Times in Europe/Berlin");
+  await page.getByTestId("event-filter").selectOption("E2E Three Days Ago");
+  await expect(page.getByTestId("event-row")).toHaveCount(1);
+  await page.getByTestId("range").selectOption("24h");
+  await expect(page.getByTestId("empty")).toBeVisible();
+  await expect(page.getByTestId("event-row")).toHaveCount(0);
+});

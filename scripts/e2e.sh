@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the site (debug) and runs the Playwright journeys in Chromium against a fresh SQLite file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+cargo leptos build
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export E2E_DATABASE_URL="sqlite://$work/e2e.db"
+export E2E_API_KEY="$(target/debug/auditlog --database-url "$E2E_DATABASE_URL" keys create --name e2e --quiet)"
+export E2E_PORT="${E2E_PORT:-3107}"
+cd end2end
+npx playwright test
