@@ -70,12 +70,9 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(options)
             .await?;
-        let known: Vec<(String,)> = sqlx::query_as("SELECT name FROM event_names")
-            .fetch_all(&mut writer_conn)
-            .await?;
-        let known = known.into_iter().map(|(n,)| n).collect();
+        let writer = Writer::load(writer_conn).await?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        let writer = tokio::spawn(writer_loop(writer_conn, rx, known));
+        let writer = tokio::spawn(writer.run(rx));
         Ok(Self {
             pool,
             tx: Mutex::new(Some(tx)),
@@ -299,80 +296,147 @@ impl EventRow {
     }
 }
 
-async fn writer_loop(
-    mut conn: SqliteConnection,
-    mut rx: mpsc::Receiver<WriteJob>,
-    mut known_names: HashSet<String>,
-) {
-    let mut last_purge = 0_i64;
-    while let Some(first) = rx.recv().await {
-        let mut events = first.req.items.len();
-        let mut jobs = vec![first];
-        while events < MAX_GROUP_EVENTS {
-            match rx.try_recv() {
-                Ok(job) => {
-                    events += job.req.items.len();
-                    jobs.push(job);
-                }
-                Err(_) => break,
-            }
-        }
-        let now = Utc::now().timestamp_millis();
-        let purge = now - last_purge > 60 * 60 * 1000;
-        match commit_group(&mut conn, &jobs, &mut known_names, purge.then_some(now)).await {
-            Ok(outcomes) => {
-                if purge {
-                    last_purge = now;
-                }
-                for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, requests = jobs.len(), "group commit failed");
-                // Names added during the failed transaction may not exist: reload on the next group.
-                if let Ok(rows) = sqlx::query_as::<_, (String,)>("SELECT name FROM event_names")
-                    .fetch_all(&mut conn)
-                    .await
-                {
-                    known_names = rows.into_iter().map(|(n,)| n).collect();
-                }
-                for job in jobs {
-                    let _ = job
-                        .reply
-                        .send(Err(StoreError::Corrupt("write failed".into())));
-                }
-            }
-        }
-    }
-    let _ = conn.close().await;
+/// The writer's state: its connection, the next sequence number and the event names it has seen.
+///
+/// Only the writer inserts events, so it can hand out ids itself: in request order, without a read
+/// per row, and ready for multi-row inserts. The counter is reloaded from the database whenever a
+/// transaction fails, so a rolled-back group never leaves it ahead.
+struct Writer {
+    conn: SqliteConnection,
+    next_id: i64,
+    known_names: HashSet<String>,
+    last_purge_ms: i64,
 }
 
-async fn commit_group(
-    conn: &mut SqliteConnection,
-    jobs: &[WriteJob],
-    known_names: &mut HashSet<String>,
-    purge_before: Option<i64>,
-) -> Result<Vec<AppendOutcome>, sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    if let Some(now) = purge_before {
-        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-            .bind(now - IDEMPOTENCY_RETENTION_MS)
-            .execute(&mut *tx)
+/// Rows per multi-row INSERT: 23 columns each, well under SQLite's 32,766 bound parameters.
+const INSERT_CHUNK: usize = 200;
+
+impl Writer {
+    async fn load(mut conn: SqliteConnection) -> Result<Self, sqlx::Error> {
+        let (next_id, known_names) = Self::read_state(&mut conn).await?;
+        Ok(Self {
+            conn,
+            next_id,
+            known_names,
+            last_purge_ms: 0,
+        })
+    }
+
+    async fn read_state(
+        conn: &mut SqliteConnection,
+    ) -> Result<(i64, HashSet<String>), sqlx::Error> {
+        // sqlite_sequence remembers the largest id ever used (AUTOINCREMENT), even if rows are gone.
+        let (max,): (i64,) = sqlx::query_as(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), \
+                        COALESCE((SELECT MAX(id) FROM events), 0))",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let names: Vec<(String,)> = sqlx::query_as("SELECT name FROM event_names")
+            .fetch_all(&mut *conn)
             .await?;
+        Ok((max + 1, names.into_iter().map(|(n,)| n).collect()))
     }
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        outcomes.push(apply(&mut tx, &job.req, known_names).await?);
+
+    async fn run(mut self, mut rx: mpsc::Receiver<WriteJob>) {
+        while let Some(first) = rx.recv().await {
+            let mut events = first.req.items.len();
+            let mut jobs = vec![first];
+            while events < MAX_GROUP_EVENTS {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        events += job.req.items.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            match self.commit_group(&jobs).await {
+                Ok(outcomes) => {
+                    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                        let _ = job.reply.send(Ok(outcome));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, requests = jobs.len(), "group commit failed");
+                    match Self::read_state(&mut self.conn).await {
+                        Ok((next_id, names)) => {
+                            self.next_id = next_id;
+                            self.known_names = names;
+                        }
+                        Err(e) => tracing::error!(error = %e, "cannot reload the writer's state"),
+                    }
+                    for job in jobs {
+                        let _ = job
+                            .reply
+                            .send(Err(StoreError::Corrupt("write failed".into())));
+                    }
+                }
+            }
+        }
+        let _ = self.conn.close().await;
     }
-    tx.commit().await?;
-    Ok(outcomes)
+
+    async fn commit_group(&mut self, jobs: &[WriteJob]) -> Result<Vec<AppendOutcome>, sqlx::Error> {
+        let now = Utc::now().timestamp_millis();
+        let mut tx = self.conn.begin().await?;
+        if now - self.last_purge_ms > 60 * 60 * 1000 {
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+                .bind(now - IDEMPOTENCY_RETENTION_MS)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut next_id = self.next_id;
+        let mut rows: Vec<(i64, &str, &NewEvent)> = Vec::new();
+        let mut planned_keys = HashMap::new();
+        let mut new_names: Vec<(&str, &str)> = Vec::new();
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let outcome = plan(
+                &mut tx,
+                &job.req,
+                &mut next_id,
+                &mut rows,
+                &mut planned_keys,
+            )
+            .await?;
+            outcomes.push(outcome);
+        }
+        for (_, _, ev) in &rows {
+            let name = ev.body.event.as_str();
+            if !self.known_names.contains(name) && !new_names.iter().any(|(n, _)| *n == name) {
+                new_names.push((name, ev.body.category.as_str()));
+            }
+        }
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            insert_events(&mut tx, chunk).await?;
+        }
+        for (name, category) in &new_names {
+            sqlx::query("INSERT OR IGNORE INTO event_names (name, category) VALUES (?, ?)")
+                .bind(name)
+                .bind(category)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.next_id = next_id;
+        self.known_names
+            .extend(new_names.iter().map(|(n, _)| n.to_string()));
+        if now - self.last_purge_ms > 60 * 60 * 1000 {
+            self.last_purge_ms = now;
+        }
+        Ok(outcomes)
+    }
 }
 
-async fn apply(
+/// Decides each item of one request: rejected, a duplicate of a stored event, or a new row with the
+/// next id. Records the request's response when it carries an `Idempotency-Key`.
+async fn plan<'a>(
     tx: &mut SqliteConnection,
-    req: &AppendRequest,
-    known_names: &mut HashSet<String>,
+    req: &'a AppendRequest,
+    next_id: &mut i64,
+    rows: &mut Vec<(i64, &'a str, &'a NewEvent)>,
+    planned_keys: &mut HashMap<(&'a str, &'a str), i64>,
 ) -> Result<AppendOutcome, sqlx::Error> {
     if let Some(rk) = &req.request_key {
         let prior: Option<(String, String)> = sqlx::query_as(
@@ -394,8 +458,7 @@ async fn apply(
             });
         }
     }
-    // Keys already used within this request map to the id stored for their first occurrence.
-    let mut batch_keys: HashMap<&str, i64> = HashMap::new();
+    // Keys already used within this group map to the id planned for their first occurrence.
     let mut results = Vec::with_capacity(req.items.len());
     for item in &req.items {
         let ev = match item {
@@ -406,7 +469,7 @@ async fn apply(
             }
         };
         if let Some(key) = ev.idempotency_key.as_deref() {
-            if let Some(&id) = batch_keys.get(key) {
+            if let Some(&id) = planned_keys.get(&(req.scope.as_str(), key)) {
                 results.push(ItemResult::Stored {
                     id,
                     duplicate: true,
@@ -420,7 +483,6 @@ async fn apply(
                     .fetch_optional(&mut *tx)
                     .await?;
             if let Some((id,)) = prior {
-                batch_keys.insert(key, id);
                 results.push(ItemResult::Stored {
                     id,
                     duplicate: true,
@@ -428,18 +490,12 @@ async fn apply(
                 continue;
             }
         }
-        let id = insert_event(tx, &req.scope, ev).await?;
+        let id = *next_id;
+        *next_id += 1;
         if let Some(key) = ev.idempotency_key.as_deref() {
-            batch_keys.insert(key, id);
+            planned_keys.insert((req.scope.as_str(), key), id);
         }
-        if !known_names.contains(&ev.body.event) {
-            sqlx::query("INSERT OR IGNORE INTO event_names (name, category) VALUES (?, ?)")
-                .bind(&ev.body.event)
-                .bind(&ev.body.category)
-                .execute(&mut *tx)
-                .await?;
-            known_names.insert(ev.body.event.clone());
-        }
+        rows.push((id, req.scope.as_str(), ev));
         results.push(ItemResult::Stored {
             id,
             duplicate: false,
@@ -466,45 +522,46 @@ async fn apply(
     })
 }
 
-async fn insert_event(
+/// One multi-row INSERT for a chunk of planned rows.
+async fn insert_events(
     tx: &mut SqliteConnection,
-    scope: &str,
-    ev: &NewEvent,
-) -> Result<i64, sqlx::Error> {
-    let b = &ev.body;
-    let target = b.target.clone().unwrap_or_default();
-    let changes = b
-        .changes
-        .as_ref()
-        .map(|c| Value::Object(c.clone()).to_string());
-    let done = sqlx::query(
-        "INSERT INTO events (occurred_at, received_at, event, category, action, outcome, \
+    rows: &[(i64, &str, &NewEvent)],
+) -> Result<(), sqlx::Error> {
+    let mut sql = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO events (id, occurred_at, received_at, event, category, action, outcome, \
          actor_id, actor_name, actor_type, actor_email, target_type, target_id, target_name, ip, \
-         user_agent, source, description, metadata, changes, idem_scope, idem_key) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(b.occurred_at.timestamp_millis())
-    .bind(ev.received_at.timestamp_millis())
-    .bind(&b.event)
-    .bind(&b.category)
-    .bind(&b.action)
-    .bind(b.outcome.as_str())
-    .bind(&b.actor.id)
-    .bind(&b.actor.name)
-    .bind(b.actor.kind.as_str())
-    .bind(&b.actor.email)
-    .bind(target.kind)
-    .bind(target.id)
-    .bind(target.name)
-    .bind(&b.ip)
-    .bind(&b.user_agent)
-    .bind(&b.source)
-    .bind(&b.description)
-    .bind(Value::Object(b.metadata.clone()).to_string())
-    .bind(changes)
-    .bind(ev.idempotency_key.as_ref().map(|_| scope))
-    .bind(&ev.idempotency_key)
-    .execute(&mut *tx)
-    .await?;
-    Ok(done.last_insert_rowid())
+         user_agent, source, description, metadata, changes, idem_scope, idem_key) ",
+    );
+    sql.push_values(rows, |mut row, (id, scope, ev)| {
+        let b = &ev.body;
+        let target = b.target.as_ref();
+        row.push_bind(*id)
+            .push_bind(b.occurred_at.timestamp_millis())
+            .push_bind(ev.received_at.timestamp_millis())
+            .push_bind(b.event.as_str())
+            .push_bind(b.category.as_str())
+            .push_bind(b.action.as_str())
+            .push_bind(b.outcome.as_str())
+            .push_bind(b.actor.id.as_str())
+            .push_bind(b.actor.name.as_str())
+            .push_bind(b.actor.kind.as_str())
+            .push_bind(b.actor.email.as_deref())
+            .push_bind(target.and_then(|t| t.kind.as_deref()))
+            .push_bind(target.and_then(|t| t.id.as_deref()))
+            .push_bind(target.and_then(|t| t.name.as_deref()))
+            .push_bind(b.ip.as_deref())
+            .push_bind(b.user_agent.as_deref())
+            .push_bind(b.source.as_deref())
+            .push_bind(b.description.as_deref())
+            .push_bind(serde_json::to_string(&b.metadata).unwrap_or_else(|_| "{}".into()))
+            .push_bind(
+                b.changes
+                    .as_ref()
+                    .and_then(|c| serde_json::to_string(c).ok()),
+            )
+            .push_bind(ev.idempotency_key.as_ref().map(|_| *scope))
+            .push_bind(ev.idempotency_key.as_deref());
+    });
+    sql.build().execute(&mut *tx).await?;
+    Ok(())
 }
