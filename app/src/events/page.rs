@@ -210,6 +210,8 @@ fn EventRow(e: Event, zone: RwSignal<Zone>) -> impl IntoView {
         let label = t.name.clone().or(t.id.clone()).unwrap_or_default();
         (t.kind.unwrap_or_default(), label)
     });
+    let description = b.description.unwrap_or_default();
+    let description_title = description.clone();
     let (outcome_class, outcome_label) = match b.outcome {
         Outcome::Success => ("badge badge-success", "Success"),
         Outcome::Failure => ("badge badge-failure", "Failure"),
@@ -237,7 +239,7 @@ fn EventRow(e: Event, zone: RwSignal<Zone>) -> impl IntoView {
                 })}
             </td>
             <td class="mono nowrap">{b.ip.unwrap_or_default()}</td>
-            <td class="description">{b.description.unwrap_or_default()}</td>
+            <td class="description" title=description_title>{description}</td>
         </tr>
     }
 }
