@@ -191,7 +191,7 @@ async fn demo(store: &Store, count: usize, if_empty: bool, seed: u64) -> anyhow:
     while written < count {
         let n = (count - written).min(1000);
         let items = (0..n)
-            .map(|_| parse_event(&generator.next_event(), now).map_err(Into::into))
+            .map(|_| parse_event(&generator.next_event(), now))
             .collect::<Vec<_>>();
         let req = AppendRequest {
             scope: "demo".into(),
