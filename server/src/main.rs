@@ -18,7 +18,8 @@ use tracing_subscriber::EnvFilter;
     about = "Audit Logs: receive, store and show audit events"
 )]
 struct Cli {
-    /// Where events are stored: a SQLite file path or `sqlite://path`.
+    /// Where events are stored: a SQLite file path or `sqlite://path`, or a PostgreSQL URL
+    /// (`postgres://…`), which several servers may share.
     #[arg(
         long,
         env = "AUDITLOG_DATABASE_URL",
