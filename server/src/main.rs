@@ -18,7 +18,8 @@ use tracing_subscriber::EnvFilter;
     about = "Audit Logs: receive, store and show audit events"
 )]
 struct Cli {
-    /// Where events are stored: a SQLite file path or `sqlite://path`.
+    /// Where events are stored: a SQLite file path or `sqlite://path`, or a PostgreSQL URL
+    /// (`postgres://…`), which several servers may share.
     #[arg(
         long,
         env = "AUDITLOG_DATABASE_URL",
@@ -191,7 +192,7 @@ async fn demo(store: &Store, count: usize, if_empty: bool, seed: u64) -> anyhow:
     while written < count {
         let n = (count - written).min(1000);
         let items = (0..n)
-            .map(|_| parse_event(&generator.next_event(), now).map_err(Into::into))
+            .map(|_| parse_event(&generator.next_event(), now))
             .collect::<Vec<_>>();
         let req = AppendRequest {
             scope: "demo".into(),

@@ -1,13 +1,19 @@
 //! The event store: the one boundary between the product and its database.
 //!
 //! Callers (server functions, HTTP routes, the CLI) see only [`Store`]; which database sits behind it
-//! is chosen from the database URL. Every write of events goes through one writer task per store
-//! ([`sqlite`] today), which batches concurrent requests into one transaction (group commit) and is
-//! the single place where sequence numbers, and later the hash chain, are assigned in commit order.
+//! is chosen from the database URL: an embedded SQLite file ([`sqlite`]) or a PostgreSQL database
+//! shared by one or more server processes ([`postgres`]). Every write of events goes through one
+//! writer task per store, which batches concurrent requests into one transaction (group commit) and
+//! is the single place where sequence numbers, and later the hash chain, are assigned in commit
+//! order. After each commit the store announces the new ids on its change feed ([`Store::subscribe`]).
 
+mod postgres;
+mod rows;
 mod sqlite;
 
 use std::sync::Arc;
+
+use tokio::sync::broadcast;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +22,21 @@ use crate::events::query::{EventPage, EventQuery};
 
 /// How long request-level idempotency records are kept at least.
 pub const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How many unread [`Committed`] notices a subscriber may fall behind before it sees `Lagged`.
+const FEED_CAPACITY: usize = 4096;
+
+/// A contiguous range of event ids committed in one transaction, announced on the change feed.
+///
+/// It carries ids, not events: a subscriber that wants the rows reads them (and may find some
+/// filtered out by its own query).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The smallest id stored by the transaction.
+    pub first_id: i64,
+    /// The largest id stored by the transaction (equal to `first_id` for a single event).
+    pub last_id: i64,
+}
 
 /// A failure of the store itself. Its text is for logs, never for clients.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +108,7 @@ pub struct ApiKey {
 #[derive(Clone)]
 enum Backend {
     Sqlite(Arc<sqlite::SqliteStore>),
+    Postgres(Arc<postgres::PgStore>),
 }
 
 /// A handle to the store; cheap to clone, shared by every request.
@@ -98,8 +120,15 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database named by `url`, runs migrations and starts the writer.
     ///
-    /// Accepts `sqlite://path`, `sqlite:path` or a plain file path.
+    /// Accepts `postgres://…` or `postgresql://…` (PostgreSQL), and `sqlite://path`, `sqlite:path`
+    /// or a plain file path (SQLite).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let store = postgres::PgStore::open(url).await?;
+            return Ok(Self {
+                backend: Backend::Postgres(Arc::new(store)),
+            });
+        }
         let path = if let Some(rest) = url.strip_prefix("sqlite://") {
             rest
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
@@ -119,6 +148,7 @@ impl Store {
     pub async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.append(req).await,
+            Backend::Postgres(s) => s.append(req).await,
         }
     }
 
@@ -126,6 +156,7 @@ impl Store {
     pub async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.list(q).await,
+            Backend::Postgres(s) => s.list(q).await,
         }
     }
 
@@ -133,6 +164,7 @@ impl Store {
     pub async fn event_names(&self) -> Result<Vec<String>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.event_names().await,
+            Backend::Postgres(s) => s.event_names().await,
         }
     }
 
@@ -140,6 +172,7 @@ impl Store {
     pub async fn is_empty(&self) -> Result<bool, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.is_empty().await,
+            Backend::Postgres(s) => s.is_empty().await,
         }
     }
 
@@ -150,6 +183,7 @@ impl Store {
         let prefix: String = secret.chars().take(12).collect();
         let key = match &self.backend {
             Backend::Sqlite(s) => s.insert_api_key(name, &hash, &prefix).await?,
+            Backend::Postgres(s) => s.insert_api_key(name, &hash, &prefix).await?,
         };
         Ok((key, secret))
     }
@@ -159,19 +193,37 @@ impl Store {
         let hash = hash_secret(secret);
         match &self.backend {
             Backend::Sqlite(s) => s.find_api_key(&hash).await,
+            Backend::Postgres(s) => s.find_api_key(&hash).await,
         }
     }
 
+    /// Every API key, oldest first, revoked ones included.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.list_api_keys().await,
+            Backend::Postgres(s) => s.list_api_keys().await,
         }
     }
 
-    /// Waits until every acknowledged write is on disk and the writer has stopped.
+    /// A receiver of the change feed: one [`Committed`] per transaction that stored events, sent
+    /// after it committed, in commit order. With PostgreSQL it covers commits by every server
+    /// process on the database, this one included.
+    ///
+    /// A receiver that falls more than 4096 notices behind gets `RecvError::Lagged` and should
+    /// re-read from the store; so should one of a PostgreSQL store after its listener reconnected.
+    pub fn subscribe(&self) -> broadcast::Receiver<Committed> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.subscribe(),
+            Backend::Postgres(s) => s.subscribe(),
+        }
+    }
+
+    /// Waits until every acknowledged write is on disk and the writer has stopped (and, for
+    /// PostgreSQL, stops the change feed's listener).
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite(s) => s.close().await,
+            Backend::Postgres(s) => s.close().await,
         }
     }
 }

@@ -3,27 +3,29 @@
 //!
 //! Group commit: the writer takes every request waiting in its queue (up to a bound) and stores them
 //! all in one transaction, so one fsync acknowledges many requests. A request is answered only after
-//! its transaction has committed, hence an acknowledged event is on disk.
+//! its transaction has committed, hence an acknowledged event is on disk. After each commit that
+//! stored events, the writer announces their id range on the change feed (`Store::subscribe`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
-use serde_json::{Map, Value};
+use chrono::Utc;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use sqlx::{Connection, FromRow, QueryBuilder, Sqlite};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use sqlx::{Connection, QueryBuilder, Sqlite};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 
+use super::rows::{self, EventRow};
 use super::{
-    ApiKey, AppendOutcome, AppendRequest, IDEMPOTENCY_RETENTION_MS, ItemResult, StoreError,
+    ApiKey, AppendOutcome, AppendRequest, Committed, FEED_CAPACITY, IDEMPOTENCY_RETENTION_MS,
+    ItemResult, StoreError,
 };
-use crate::events::model::{Actor, ActorKind, Event, EventBody, NewEvent, Outcome, Target};
-use crate::events::query::{Cursor, EventPage, EventQuery};
+use crate::events::model::NewEvent;
+use crate::events::query::{EventPage, EventQuery};
 
 /// Queue length in requests; senders wait (back-pressure) when the writer falls behind.
 const QUEUE_DEPTH: usize = 1024;
@@ -39,6 +41,8 @@ pub(super) struct SqliteStore {
     pool: SqlitePool,
     tx: Mutex<Option<mpsc::Sender<WriteJob>>>,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The change feed; the writer sends on it after each commit that stored events.
+    feed: broadcast::Sender<Committed>,
 }
 
 fn connect_options(path: &str) -> Result<SqliteConnectOptions, StoreError> {
@@ -70,14 +74,20 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(options)
             .await?;
-        let writer = Writer::load(writer_conn).await?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let (feed, _) = broadcast::channel(FEED_CAPACITY);
+        let writer = Writer::load(writer_conn, feed.clone()).await?;
         let writer = tokio::spawn(writer.run(rx));
         Ok(Self {
             pool,
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
+            feed,
         })
+    }
+
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<Committed> {
+        self.feed.subscribe()
     }
 
     pub(super) async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, StoreError> {
@@ -100,45 +110,9 @@ impl SqliteStore {
     }
 
     pub(super) async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
-        let limit = q.effective_limit();
-        let mut sql =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1 = 1"));
-        if let Some(start) = q.start {
-            sql.push(" AND occurred_at >= ")
-                .push_bind(start.timestamp_millis());
-        }
-        if let Some(end) = q.end {
-            sql.push(" AND occurred_at < ")
-                .push_bind(end.timestamp_millis());
-        }
-        if let Some(name) = &q.event {
-            sql.push(" AND event = ").push_bind(name.clone());
-        }
-        if let Some(c) = q.cursor {
-            sql.push(" AND (occurred_at, id) < (")
-                .push_bind(c.occurred_at_ms)
-                .push(", ")
-                .push_bind(c.id)
-                .push(")");
-        }
-        // One row more than asked tells whether a next page exists without a count.
-        sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
-            .push_bind(i64::from(limit) + 1);
+        let mut sql = rows::list_query::<Sqlite>(q);
         let rows: Vec<EventRow> = sql.build_query_as().fetch_all(&self.pool).await?;
-        let mut events = rows
-            .into_iter()
-            .map(EventRow::into_event)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = if events.len() > limit as usize {
-            events.truncate(limit as usize);
-            events.last().map(|e| Cursor::after(e).encode())
-        } else {
-            None
-        };
-        Ok(EventPage {
-            events,
-            next_cursor,
-        })
+        rows::into_page(q, rows)
     }
 
     pub(super) async fn event_names(&self) -> Result<Vec<String>, StoreError> {
@@ -216,86 +190,6 @@ impl SqliteStore {
     }
 }
 
-const EVENT_COLUMNS: &str = "id, occurred_at, received_at, event, category, action, outcome, \
-     actor_id, actor_name, actor_type, actor_email, target_type, target_id, target_name, ip, \
-     user_agent, source, description, metadata, changes";
-
-#[derive(FromRow)]
-struct EventRow {
-    id: i64,
-    occurred_at: i64,
-    received_at: i64,
-    event: String,
-    category: String,
-    action: String,
-    outcome: String,
-    actor_id: String,
-    actor_name: String,
-    actor_type: String,
-    actor_email: Option<String>,
-    target_type: Option<String>,
-    target_id: Option<String>,
-    target_name: Option<String>,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    source: Option<String>,
-    description: Option<String>,
-    metadata: String,
-    changes: Option<String>,
-}
-
-fn time(ms: i64) -> Result<DateTime<Utc>, StoreError> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| StoreError::Corrupt(format!("time {ms}")))
-}
-
-impl EventRow {
-    fn into_event(self) -> Result<Event, StoreError> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("event {}: {what}", self.id));
-        let metadata: Map<String, Value> =
-            serde_json::from_str(&self.metadata).map_err(|_| corrupt("metadata"))?;
-        let changes: Option<Map<String, Value>> = match &self.changes {
-            Some(c) => Some(serde_json::from_str(c).map_err(|_| corrupt("changes"))?),
-            None => None,
-        };
-        let target = Target {
-            kind: self.target_type,
-            id: self.target_id,
-            name: self.target_name,
-        };
-        Ok(Event {
-            id: self.id,
-            received_at: time(self.received_at)?,
-            body: EventBody {
-                occurred_at: time(self.occurred_at)?,
-                event: self.event,
-                category: self.category,
-                action: self.action,
-                outcome: Outcome::parse(&self.outcome).ok_or_else(|| corrupt("outcome"))?,
-                actor: Actor {
-                    id: self.actor_id,
-                    name: self.actor_name,
-                    kind: ActorKind::parse(&self.actor_type)
-                        .ok_or_else(|| corrupt("actor_type"))?,
-                    email: self.actor_email,
-                },
-                target: if target.is_empty() {
-                    None
-                } else {
-                    Some(target)
-                },
-                ip: self.ip,
-                user_agent: self.user_agent,
-                source: self.source,
-                description: self.description,
-                metadata,
-                changes,
-            },
-        })
-    }
-}
-
 /// The writer's state: its connection, the next sequence number and the event names it has seen.
 ///
 /// Only the writer inserts events, so it can hand out ids itself: in request order, without a read
@@ -306,19 +200,25 @@ struct Writer {
     next_id: i64,
     known_names: HashSet<String>,
     last_purge_ms: i64,
+    /// The change feed: after each commit that stored events, their id range.
+    feed: broadcast::Sender<Committed>,
 }
 
 /// Rows per multi-row INSERT: 23 columns each, well under SQLite's 32,766 bound parameters.
 const INSERT_CHUNK: usize = 200;
 
 impl Writer {
-    async fn load(mut conn: SqliteConnection) -> Result<Self, sqlx::Error> {
+    async fn load(
+        mut conn: SqliteConnection,
+        feed: broadcast::Sender<Committed>,
+    ) -> Result<Self, sqlx::Error> {
         let (next_id, known_names) = Self::read_state(&mut conn).await?;
         Ok(Self {
             conn,
             next_id,
             known_names,
             last_purge_ms: 0,
+            feed,
         })
     }
 
@@ -419,6 +319,14 @@ impl Writer {
                 .await?;
         }
         tx.commit().await?;
+        if next_id > self.next_id {
+            // Ids are handed out consecutively by this one writer, so a group's new events form
+            // one range. Sent before any request is answered; having no subscriber is fine.
+            let _ = self.feed.send(Committed {
+                first_id: self.next_id,
+                last_id: next_id - 1,
+            });
+        }
         self.next_id = next_id;
         self.known_names
             .extend(new_names.iter().map(|(n, _)| n.to_string()));
@@ -564,4 +472,105 @@ async fn insert_events(
     });
     sql.build().execute(&mut *tx).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use serde_json::json;
+
+    use crate::events::model::parse_event;
+    use crate::store::{AppendOutcome, AppendRequest, Committed, ItemResult, Store};
+
+    fn request(names: &[&str], key: Option<&str>) -> AppendRequest {
+        let now = Utc::now();
+        AppendRequest {
+            scope: "1".into(),
+            request_key: None,
+            items: names
+                .iter()
+                .map(|name| {
+                    let mut v = json!({
+                        "event": name,
+                        "category": "Tests",
+                        "action": "created",
+                        "actor": {"id": "usr_1", "name": "Ada", "type": "user"}
+                    });
+                    if let Some(k) = key {
+                        v["idempotency_key"] = json!(k);
+                    }
+                    parse_event(&v, now)
+                })
+                .collect(),
+        }
+    }
+
+    fn ids(outcome: AppendOutcome) -> Vec<i64> {
+        match outcome {
+            AppendOutcome::Done { results, .. } => results
+                .into_iter()
+                .filter_map(|r| match r {
+                    ItemResult::Stored { id, .. } => Some(id),
+                    ItemResult::Rejected(_) => None,
+                })
+                .collect(),
+            AppendOutcome::KeyReused => Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn subscribers_see_each_commit_as_one_range_after_it_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("feed.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let mut feed = store.subscribe();
+
+        let first = ids(store.append(request(&["A", "B", "C"], None)).await.unwrap());
+        assert_eq!(
+            feed.try_recv().unwrap(),
+            Committed {
+                first_id: first[0],
+                last_id: first[2]
+            },
+            "sent before the request is answered"
+        );
+        let single = ids(store.append(request(&["D"], Some("k"))).await.unwrap());
+        assert_eq!(
+            feed.try_recv().unwrap(),
+            Committed {
+                first_id: single[0],
+                last_id: single[0]
+            }
+        );
+        // A commit that stores nothing new (a per-event retry) announces nothing.
+        let retry = ids(store.append(request(&["D"], Some("k"))).await.unwrap());
+        assert_eq!(retry, single);
+        assert!(feed.try_recv().is_err());
+
+        // Concurrent requests may share a group; the notices still cover each id exactly once, in
+        // ascending, non-overlapping ranges.
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(
+                    async move { ids(store.append(request(&["E", "F"], None)).await.unwrap()) },
+                )
+            })
+            .collect();
+        let mut stored = Vec::new();
+        for t in tasks {
+            stored.extend(t.await.unwrap());
+        }
+        stored.sort_unstable();
+        let mut covered = Vec::new();
+        let mut last = single[0];
+        while let Ok(c) = feed.try_recv() {
+            assert!(c.first_id > last, "{c:?} after {last}");
+            last = c.last_id;
+            covered.extend(c.first_id..=c.last_id);
+        }
+        assert_eq!(covered, stored);
+        store.close().await;
+    }
 }

@@ -124,7 +124,7 @@ impl Generator {
                 name: format!("{first} {last}"),
                 email,
                 ips: ips.collect(),
-                ua: *pick(&mut rng, DESKTOP_UAS),
+                ua: pick::<&str>(&mut rng, DESKTOP_UAS),
                 mobile_ua: rng.gen_bool(0.4).then(|| *pick(&mut rng, MOBILE_UAS)),
             });
         }

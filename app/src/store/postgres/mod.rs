@@ -1,0 +1,203 @@
+//! The PostgreSQL store: one database shared by any number of server processes ("nodes").
+//!
+//! Each node has a reader pool, one writer task with a single connection that group-commits
+//! requests (see [`writer`]), and one listener task for the change feed (see [`feed`]). Writers of
+//! all nodes serialize on one advisory lock, so ids are unique and follow commit order across the
+//! cluster, and idempotency checks see every node's commits. `events` is partitioned by month (see
+//! [`partitions`]).
+
+mod feed;
+mod partitions;
+mod plan;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use chrono::Utc;
+use sqlx::Postgres;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
+
+use super::rows::{self, EventRow};
+use super::{ApiKey, AppendOutcome, AppendRequest, Committed, FEED_CAPACITY, StoreError};
+use crate::events::query::{EventPage, EventQuery};
+use writer::{WriteJob, Writer};
+
+/// The advisory lock key every writer transaction takes first ("auditlog" in ASCII). Any other
+/// program using advisory locks on this database must not use it.
+const WRITER_LOCK: i64 = 0x6175_6469_746c_6f67;
+/// The NOTIFY channel of the change feed.
+const FEED_CHANNEL: &str = "auditlog_events";
+/// Queue length in requests; senders wait (back-pressure) when the writer falls behind.
+const QUEUE_DEPTH: usize = 1024;
+/// Reader connections per node.
+const READERS: u32 = 8;
+
+pub(super) struct PgStore {
+    pool: PgPool,
+    tx: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    feed: broadcast::Sender<Committed>,
+    listener: Mutex<Option<feed::Listener>>,
+}
+
+impl PgStore {
+    /// Connects, migrates, creates the partitions ahead, and starts the listener and the writer.
+    pub(super) async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options.clone())
+            .await?;
+        // sqlx serializes concurrent migrators with an advisory lock of its own, so nodes starting
+        // together are fine.
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+
+        let writer_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let known: Vec<String> = sqlx::query_scalar("SELECT name FROM event_names")
+            .fetch_all(&writer_pool)
+            .await?;
+        let mut w = Writer {
+            pool: writer_pool,
+            known_names: known.into_iter().collect(),
+            partitions: HashSet::new(),
+        };
+        w.create_ahead().await?;
+
+        // The listener is in place before the writer starts, so this node sees all its commits.
+        let (feed, _) = broadcast::channel(FEED_CAPACITY);
+        let listener_pool = PgPoolOptions::new()
+            .max_connections(1)
+            // The listening session must stay up for as long as the store is open.
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(options);
+        let listener = feed::Listener::start(listener_pool, feed.clone()).await?;
+
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let writer = tokio::spawn(writer::run(w, rx));
+        Ok(Self {
+            pool,
+            tx: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            feed,
+            listener: Mutex::new(Some(listener)),
+        })
+    }
+
+    pub(super) async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        let sender = self.tx.lock().await.clone().ok_or(StoreError::WriterGone)?;
+        let (reply, rx) = oneshot::channel();
+        sender
+            .send(WriteJob { req, reply })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<Committed> {
+        self.feed.subscribe()
+    }
+
+    /// Drains the writer, then stops the listener and closes the readers.
+    pub(super) async fn close(&self) {
+        // Dropping the last sender lets the writer drain its queue and stop.
+        self.tx.lock().await.take();
+        if let Some(handle) = self.writer.lock().await.take() {
+            let _ = handle.await;
+        }
+        if let Some(listener) = self.listener.lock().await.take() {
+            listener.stop().await;
+        }
+        self.pool.close().await;
+    }
+
+    pub(super) async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
+        let mut sql = rows::list_query::<Postgres>(q);
+        let rows: Vec<EventRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+        rows::into_page(q, rows)
+    }
+
+    pub(super) async fn event_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM event_names ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    pub(super) async fn is_empty(&self) -> Result<bool, StoreError> {
+        let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events)")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(!any)
+    }
+
+    pub(super) async fn insert_api_key(
+        &self,
+        name: &str,
+        hash: &str,
+        prefix: &str,
+    ) -> Result<ApiKey, StoreError> {
+        let now = Utc::now().timestamp_millis();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_keys (name, secret_hash, prefix, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(name)
+        .bind(hash)
+        .bind(prefix)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ApiKey {
+            id,
+            name: name.into(),
+            prefix: prefix.into(),
+            created_at: now,
+            revoked: false,
+        })
+    }
+
+    pub(super) async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        let row: Option<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT id, name, prefix, created_at FROM api_keys \
+             WHERE secret_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, name, prefix, created_at)| ApiKey {
+            id,
+            name,
+            prefix,
+            created_at,
+            revoked: false,
+        }))
+    }
+
+    pub(super) async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, name, prefix, created_at, revoked_at FROM api_keys ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, prefix, created_at, revoked_at)| ApiKey {
+                id,
+                name,
+                prefix,
+                created_at,
+                revoked: revoked_at.is_some(),
+            })
+            .collect())
+    }
+}

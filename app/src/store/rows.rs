@@ -1,0 +1,148 @@
+//! What every backend shares on the read side: the event columns, the row type and its mapping to
+//! [`Event`], and the keyset list query.
+//!
+//! Both schemas store times as epoch milliseconds and JSON as text, so one row type and one query
+//! text (with the backend's placeholders) serve SQLite and PostgreSQL alike.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{Map, Value};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
+
+use super::StoreError;
+use crate::events::model::{Actor, ActorKind, Event, EventBody, Outcome, Target};
+use crate::events::query::{Cursor, EventPage, EventQuery};
+
+/// The columns [`EventRow`] reads, in its order.
+pub(super) const EVENT_COLUMNS: &str = "id, occurred_at, received_at, event, category, action, \
+     outcome, actor_id, actor_name, actor_type, actor_email, target_type, target_id, target_name, \
+     ip, user_agent, source, description, metadata, changes";
+
+/// One stored event as the database returns it.
+#[derive(FromRow)]
+pub(super) struct EventRow {
+    id: i64,
+    occurred_at: i64,
+    received_at: i64,
+    event: String,
+    category: String,
+    action: String,
+    outcome: String,
+    actor_id: String,
+    actor_name: String,
+    actor_type: String,
+    actor_email: Option<String>,
+    target_type: Option<String>,
+    target_id: Option<String>,
+    target_name: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    source: Option<String>,
+    description: Option<String>,
+    metadata: String,
+    changes: Option<String>,
+}
+
+fn time(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| StoreError::Corrupt(format!("time {ms}")))
+}
+
+impl EventRow {
+    pub(super) fn into_event(self) -> Result<Event, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("event {}: {what}", self.id));
+        let metadata: Map<String, Value> =
+            serde_json::from_str(&self.metadata).map_err(|_| corrupt("metadata"))?;
+        let changes: Option<Map<String, Value>> = match &self.changes {
+            Some(c) => Some(serde_json::from_str(c).map_err(|_| corrupt("changes"))?),
+            None => None,
+        };
+        let target = Target {
+            kind: self.target_type,
+            id: self.target_id,
+            name: self.target_name,
+        };
+        Ok(Event {
+            id: self.id,
+            received_at: time(self.received_at)?,
+            body: EventBody {
+                occurred_at: time(self.occurred_at)?,
+                event: self.event,
+                category: self.category,
+                action: self.action,
+                outcome: Outcome::parse(&self.outcome).ok_or_else(|| corrupt("outcome"))?,
+                actor: Actor {
+                    id: self.actor_id,
+                    name: self.actor_name,
+                    kind: ActorKind::parse(&self.actor_type)
+                        .ok_or_else(|| corrupt("actor_type"))?,
+                    email: self.actor_email,
+                },
+                target: if target.is_empty() {
+                    None
+                } else {
+                    Some(target)
+                },
+                ip: self.ip,
+                user_agent: self.user_agent,
+                source: self.source,
+                description: self.description,
+                metadata,
+                changes,
+            },
+        })
+    }
+}
+
+/// The keyset list query for `q`: newest first on `(occurred_at, id)`, one row more than the page
+/// size so that [`into_page`] can tell whether a next page exists without a count.
+pub(super) fn list_query<'a, DB>(q: &EventQuery) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    DB::Arguments<'a>: Default,
+    i64: Encode<'a, DB> + Type<DB>,
+    String: Encode<'a, DB> + Type<DB>,
+{
+    let mut sql =
+        QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1 = 1"));
+    if let Some(start) = q.start {
+        sql.push(" AND occurred_at >= ")
+            .push_bind(start.timestamp_millis());
+    }
+    if let Some(end) = q.end {
+        sql.push(" AND occurred_at < ")
+            .push_bind(end.timestamp_millis());
+    }
+    if let Some(name) = &q.event {
+        sql.push(" AND event = ").push_bind(name.clone());
+    }
+    if let Some(c) = q.cursor {
+        sql.push(" AND (occurred_at, id) < (")
+            .push_bind(c.occurred_at_ms)
+            .push(", ")
+            .push_bind(c.id)
+            .push(")");
+    }
+    sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
+        .push_bind(i64::from(q.effective_limit()) + 1);
+    sql
+}
+
+/// The page for `q` from the rows [`list_query`] returned.
+pub(super) fn into_page(q: &EventQuery, rows: Vec<EventRow>) -> Result<EventPage, StoreError> {
+    let limit = q.effective_limit() as usize;
+    let mut events = rows
+        .into_iter()
+        .map(EventRow::into_event)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if events.len() > limit {
+        events.truncate(limit);
+        events.last().map(|e| Cursor::after(e).encode())
+    } else {
+        None
+    };
+    Ok(EventPage {
+        events,
+        next_cursor,
+    })
+}
