@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use app::store::Store;
+use app::store::testing::TestDatabase;
 use server::AppState;
 use server::demo::Generator;
 
@@ -21,9 +22,16 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let batches = total.div_ceil(BATCH);
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("bench.db");
-    let store = Store::open(db.to_str().unwrap_or("bench.db")).await?;
+    // BENCH_STORE=postgres measures PostgreSQL (a fresh database through AUDITLOG_TEST_PG_URL).
+    let postgres = std::env::var("BENCH_STORE").as_deref() == Ok("postgres");
+    let db = if postgres {
+        let admin = std::env::var("AUDITLOG_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        TestDatabase::postgres(&admin).await
+    } else {
+        TestDatabase::sqlite()
+    };
+    let store = Store::open(&db.url).await?;
     let (_, key) = store.create_api_key("bench").await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -105,10 +113,10 @@ async fn main() -> anyhow::Result<()> {
 
     let _ = stop_tx.send(());
     server.await??;
-    let db_bytes: u64 = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    let db_bytes = database_size(&db.url).await;
 
     let section = format!(
-        "## Foundation: HTTP ingest and first page (SQLite)\n\n\
+        "## Foundation: HTTP ingest and first page ({store_name})\n\n\
          Measured {date} with `scripts/bench.sh` (`cargo bench -p server --bench http`); server and load\n\
          generator share the machine below.\n\n\
          {machine}\n\
@@ -121,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
          | database file after ingest | {db_mib:.0} MiB | |\n",
         date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         machine = machine(),
+        store_name = if postgres { "PostgreSQL" } else { "SQLite" },
         avg_kib = avg_body / 1024,
         secs = elapsed.as_secs_f64(),
         b50 = ms(pct(&mut batch_latencies, 50.0)),
@@ -137,7 +146,14 @@ async fn main() -> anyhow::Result<()> {
         h99 = ms(page_html[2]),
         db_mib = db_bytes as f64 / 1_048_576.0,
     );
-    write_section("foundation-http", &section)?;
+    write_section(
+        if postgres {
+            "foundation-http-postgres"
+        } else {
+            "foundation-http"
+        },
+        &section,
+    )?;
     println!("{section}");
     Ok(())
 }
@@ -198,8 +214,18 @@ fn machine() -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
+    let pg = std::process::Command::new("psql")
+        .arg("--version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .trim_start_matches("psql (PostgreSQL) ")
+                .to_string()
+        })
+        .unwrap_or_default();
     format!(
-        "- Machine: {cpu}, {cores} cores, {:.0} GiB RAM, Linux {}, {rustc}; SQLite in WAL mode with synchronous=FULL on the local disk.\n",
+        "- Machine: {cpu}, {cores} cores, {:.0} GiB RAM, Linux {}, {rustc}; SQLite in WAL mode with synchronous=FULL, PostgreSQL {pg} with synchronous_commit=on, both on the local disk.\n",
         mem_kib as f64 / 1_048_576.0,
         kernel.trim()
     )
@@ -221,4 +247,27 @@ fn write_section(name: &str, body: &str) -> anyhow::Result<()> {
     };
     std::fs::write(&path, next)?;
     Ok(())
+}
+
+/// Bytes the store occupies: the SQLite file (with its WAL), or the PostgreSQL database.
+async fn database_size(url: &str) -> u64 {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        return ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| std::fs::metadata(format!("{path}{suffix}")).ok())
+            .map(|m| m.len())
+            .sum();
+    }
+    let size = async {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        let (bytes,): (i64,) = sqlx::query_as("SELECT pg_database_size(current_database())")
+            .fetch_one(&mut conn)
+            .await?;
+        anyhow::Ok(bytes)
+    };
+    size.await
+        .ok()
+        .and_then(|b| u64::try_from(b).ok())
+        .unwrap_or(0)
 }

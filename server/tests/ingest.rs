@@ -145,16 +145,12 @@ async fn acknowledged_events_survive_a_restart() {
         .await
         .unwrap();
     assert_eq!(body["results"].as_array().unwrap().len(), 2);
-    let path = app.db_path.clone();
-    let dir_guard = app.stop_keeping_files().await;
-    let reopened = app::store::Store::open(path.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = app.stop_keeping_database().await;
+    let reopened = app::store::Store::open(&db.url).await.unwrap();
     assert!(!reopened.is_empty().await.unwrap());
     let page = reopened.list(&Default::default()).await.unwrap();
     assert_eq!(page.events.len(), 2);
     reopened.close().await;
-    drop(dir_guard);
 }
 
 async fn status_and_body(resp: reqwest::Response) -> (u16, Value) {

@@ -10,6 +10,8 @@
 mod postgres;
 mod rows;
 mod sqlite;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 
 use std::sync::Arc;
 

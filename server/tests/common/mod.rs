@@ -1,8 +1,12 @@
-//! Starts the real server on port 0 against a fresh SQLite file, and speaks HTTP to it.
+//! Starts the real server on port 0 against a fresh database, and speaks HTTP to it.
+//!
+//! The store is SQLite by default; with `AUDITLOG_TEST_BACKEND=postgres` (and
+//! `AUDITLOG_TEST_PG_URL`) every test gets a PostgreSQL database of its own instead.
 
 #![allow(dead_code)]
 
 use app::store::Store;
+use app::store::testing::TestDatabase;
 use serde_json::{Value, json};
 use server::AppState;
 use tokio::sync::oneshot;
@@ -12,19 +16,35 @@ pub struct TestApp {
     pub key: String,
     pub client: reqwest::Client,
     pub store: Store,
-    pub db_path: std::path::PathBuf,
+    pub db: TestDatabase,
     shutdown: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _dir: tempfile::TempDir,
+    server: Option<Served>,
 }
 
 pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("auditlog.db");
-    let store = Store::open(db_path.to_str().expect("utf-8 path"))
-        .await
-        .expect("open store");
+    spawn_app_on(TestDatabase::from_env().await).await
+}
+
+/// The server on `db`, with an API key for the tests.
+pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
+    let (base, store, tx, server) = start(&db.url).await;
     let (_, key) = store.create_api_key("test").await.expect("create key");
+    TestApp {
+        base,
+        key,
+        client: reqwest::Client::new(),
+        store,
+        db,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+type Served = tokio::task::JoinHandle<std::io::Result<()>>;
+
+/// One server process' worth of state ("a node") on the database at `url`.
+pub async fn start(url: &str) -> (String, Store, oneshot::Sender<()>, Served) {
+    let store = Store::open(url).await.expect("open store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -34,16 +54,7 @@ pub async fn spawn_app() -> TestApp {
     let server = tokio::spawn(server::run(listener, state, async {
         let _ = rx.await;
     }));
-    TestApp {
-        base,
-        key,
-        client: reqwest::Client::new(),
-        store,
-        db_path,
-        shutdown: Some(tx),
-        server: Some(server),
-        _dir: dir,
-    }
+    (base, store, tx, server)
 }
 
 impl TestApp {
@@ -111,26 +122,24 @@ impl TestApp {
         }
     }
 
-    /// Stops the server but keeps the database files; the returned guard deletes them when dropped.
-    pub async fn stop_keeping_files(mut self) -> tempfile::TempDir {
+    /// Stops the server (the writer commits what it acknowledged) and hands back the database.
+    pub async fn stop_keeping_database(mut self) -> TestDatabase {
+        self.shutdown_and_wait().await;
+        self.db
+    }
+
+    async fn shutdown_and_wait(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(h) = self.server.take() {
             let _ = h.await;
         }
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::mem::replace(&mut self._dir, dir)
     }
 
     /// Stops the server and waits for the writer to finish.
     pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(h) = self.server.take() {
-            let _ = h.await;
-        }
+        self.shutdown_and_wait().await;
     }
 }
 

@@ -8,85 +8,39 @@ use std::time::Duration;
 use chrono::{Datelike, Utc};
 use serde_json::{Value, json};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, PgConnection};
 use tokio::sync::broadcast;
 
 use super::writer::Writer;
 use crate::events::model::parse_event;
 use crate::events::query::{Cursor, EventQuery};
+use crate::store::testing::{TestDatabase, with_database};
 use crate::store::{AppendOutcome, AppendRequest, Committed, ItemResult, RequestKey, Store};
 
-/// A database of its own for one test.
-struct TestDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
+/// A database of its own for one test; None (after saying so) when no PostgreSQL is configured.
+struct TestDb(TestDatabase);
 
 impl TestDb {
-    /// None (after saying so) when no PostgreSQL is configured.
     async fn create() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("AUDITLOG_TEST_PG_URL") else {
-            println!("skipped: AUDITLOG_TEST_PG_URL not set");
-            return None;
-        };
-        let name = format!("auditlog_t_{:016x}", rand::random::<u64>());
-        let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-        admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let url = with_database(&admin_url, &name);
-        Some(Self {
-            admin_url,
-            name,
-            url,
-        })
+        match std::env::var("AUDITLOG_TEST_PG_URL") {
+            Ok(admin) => Some(Self(TestDatabase::postgres(&admin).await)),
+            Err(_) => {
+                println!("skipped: AUDITLOG_TEST_PG_URL not set");
+                None
+            }
+        }
     }
 
     async fn connect(&self) -> PgConnection {
-        PgConnection::connect(&self.url).await.unwrap()
+        PgConnection::connect(&self.0.url).await.unwrap()
     }
 }
 
-impl Drop for TestDb {
-    /// Drops the database, also when the test panicked. `WITH (FORCE)` ends sessions a store that
-    /// was not closed still holds. Runs on a thread of its own: the test's runtime may be going.
-    fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            rt.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url).await?;
-                admin.execute(sql.as_str()).await?;
-                admin.close().await
-            })
-            .map_err(|e| e.to_string())
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {dropped:?}", self.name);
-        }
+impl std::ops::Deref for TestDb {
+    type Target = TestDatabase;
+    fn deref(&self) -> &TestDatabase {
+        &self.0
     }
-}
-
-/// `url` with its database name replaced by `name` (query string kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    format!("{root}/{name}{query}")
 }
 
 fn event(name: &str, at: chrono::DateTime<Utc>, key: Option<&str>) -> Value {
