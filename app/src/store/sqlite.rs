@@ -65,14 +65,18 @@ impl SqliteStore {
             })?;
         }
         let options = connect_options(path)?;
-        let mut writer_conn = SqliteConnection::connect_with(&options).await?;
+        // The writer inserts into four indexes at positions spread over the whole time range (events
+        // arrive out of order); a page cache far above SQLite's 2 MiB default keeps those B-tree
+        // pages in memory instead of re-reading them for every group.
+        let writer_options = options.clone().pragma("cache_size", "-131072"); // 128 MiB
+        let mut writer_conn = SqliteConnection::connect_with(&writer_options).await?;
         sqlx::migrate!("../migrations/sqlite")
             .run(&mut writer_conn)
             .await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
-            .connect_with(options)
+            .connect_with(options.pragma("cache_size", "-16384")) // 16 MiB per reader
             .await?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
