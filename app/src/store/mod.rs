@@ -7,6 +7,7 @@
 //! is the single place where sequence numbers, and later the hash chain, are assigned in commit
 //! order. After each commit the store announces the new ids on its change feed ([`Store::subscribe`]).
 
+mod keys;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -19,6 +19,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, QueryBuilder, Sqlite};
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 
+use super::keys;
 use super::rows::{self, EventRow};
 use super::{
     ApiKey, AppendOutcome, AppendRequest, Committed, FEED_CAPACITY, IDEMPOTENCY_RETENTION_MS,
@@ -120,14 +121,13 @@ impl SqliteStore {
     }
 
     pub(super) async fn event_names(&self) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT name FROM event_names ORDER BY name")
+        Ok(sqlx::query_scalar(keys::EVENT_NAMES)
             .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(|(n,)| n).collect())
+            .await?)
     }
 
     pub(super) async fn is_empty(&self) -> Result<bool, StoreError> {
-        let (any,): (bool,) = sqlx::query_as("SELECT EXISTS (SELECT 1 FROM events)")
+        let any: bool = sqlx::query_scalar(keys::ANY_EVENT)
             .fetch_one(&self.pool)
             .await?;
         Ok(!any)
@@ -139,58 +139,22 @@ impl SqliteStore {
         hash: &str,
         prefix: &str,
     ) -> Result<ApiKey, StoreError> {
-        let now = Utc::now().timestamp_millis();
-        let id = sqlx::query(
-            "INSERT INTO api_keys (name, secret_hash, prefix, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(name)
-        .bind(hash)
-        .bind(prefix)
-        .bind(now)
-        .execute(&self.pool)
-        .await?
-        .last_insert_rowid();
-        Ok(ApiKey {
-            id,
-            name: name.into(),
-            prefix: prefix.into(),
-            created_at: now,
-            revoked: false,
-        })
+        let mut sql = keys::insert(name, hash, prefix);
+        Ok(keys::to_key(
+            sql.build_query_as().fetch_one(&self.pool).await?,
+        ))
     }
 
     pub(super) async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        let row: Option<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT id, name, prefix, created_at FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(id, name, prefix, created_at)| ApiKey {
-            id,
-            name,
-            prefix,
-            created_at,
-            revoked: false,
-        }))
+        let mut sql = keys::find(hash);
+        let row: Option<keys::KeyRow> = sql.build_query_as().fetch_optional(&self.pool).await?;
+        Ok(row.map(keys::to_key))
     }
 
     pub(super) async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
-        let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT id, name, prefix, created_at, revoked_at FROM api_keys ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, prefix, created_at, revoked_at)| ApiKey {
-                id,
-                name,
-                prefix,
-                created_at,
-                revoked: revoked_at.is_some(),
-            })
-            .collect())
+        let mut sql = keys::list();
+        let rows: Vec<keys::KeyRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(keys::to_key).collect())
     }
 }
 

@@ -17,11 +17,11 @@ mod tests;
 use std::collections::HashSet;
 use std::str::FromStr;
 
-use chrono::Utc;
 use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 
+use super::keys;
 use super::rows::{self, EventRow};
 use super::{ApiKey, AppendOutcome, AppendRequest, Committed, FEED_CAPACITY, StoreError};
 use crate::events::query::{EventPage, EventQuery};
@@ -126,15 +126,13 @@ impl PgStore {
     }
 
     pub(super) async fn event_names(&self) -> Result<Vec<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT name FROM event_names ORDER BY name")
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar(keys::EVENT_NAMES)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     pub(super) async fn is_empty(&self) -> Result<bool, StoreError> {
-        let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events)")
+        let any: bool = sqlx::query_scalar(keys::ANY_EVENT)
             .fetch_one(&self.pool)
             .await?;
         Ok(!any)
@@ -146,58 +144,21 @@ impl PgStore {
         hash: &str,
         prefix: &str,
     ) -> Result<ApiKey, StoreError> {
-        let now = Utc::now().timestamp_millis();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_keys (name, secret_hash, prefix, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(name)
-        .bind(hash)
-        .bind(prefix)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(ApiKey {
-            id,
-            name: name.into(),
-            prefix: prefix.into(),
-            created_at: now,
-            revoked: false,
-        })
+        let mut sql = keys::insert(name, hash, prefix);
+        Ok(keys::to_key(
+            sql.build_query_as().fetch_one(&self.pool).await?,
+        ))
     }
 
     pub(super) async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        let row: Option<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT id, name, prefix, created_at FROM api_keys \
-             WHERE secret_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(id, name, prefix, created_at)| ApiKey {
-            id,
-            name,
-            prefix,
-            created_at,
-            revoked: false,
-        }))
+        let mut sql = keys::find(hash);
+        let row: Option<keys::KeyRow> = sql.build_query_as().fetch_optional(&self.pool).await?;
+        Ok(row.map(keys::to_key))
     }
 
     pub(super) async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
-        let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT id, name, prefix, created_at, revoked_at FROM api_keys ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, prefix, created_at, revoked_at)| ApiKey {
-                id,
-                name,
-                prefix,
-                created_at,
-                revoked: revoked_at.is_some(),
-            })
-            .collect())
+        let mut sql = keys::list();
+        let rows: Vec<keys::KeyRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(keys::to_key).collect())
     }
 }
