@@ -8,6 +8,7 @@
 pub mod events;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod timerange;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
