@@ -71,7 +71,62 @@ test("a view with no events says so", async ({ page, request }) => {
   await expect(page.getByTestId("zone")).toHaveText("Times in Europe/Berlin");
   await page.getByTestId("event-filter").selectOption("E2E Three Days Ago");
   await expect(page.getByTestId("event-row")).toHaveCount(1);
-  await page.getByTestId("range").selectOption("24h");
+  await page.getByTestId("time-range").click();
+  await page.getByTestId("preset-today").click();
   await expect(page.getByTestId("empty")).toBeVisible();
   await expect(page.getByTestId("event-row")).toHaveCount(0);
+});
+
+test("time presets, a calendar range and the UTC switch live in the URL and survive a reload", async ({
+  page,
+  request,
+}) => {
+  // One event 40 days ago: outside Last 30 Days (the default), inside Last 90 Days.
+  await postEvents(request, [event("E2E Forty Days Ago", 40 * 24 * 60, 7)]);
+  await page.goto("/settings/audit-logs");
+  await expect(page.getByTestId("zone")).toHaveText("Times in Europe/Berlin");
+  await page.getByTestId("event-filter").selectOption("E2E Forty Days Ago");
+  await expect(page.getByTestId("empty")).toBeVisible();
+
+  await page.getByTestId("time-range").click();
+  await page.getByTestId("preset-90d").click();
+  await expect(page.getByTestId("event-row")).toHaveCount(1);
+  await expect(page).toHaveURL(/range=90d/);
+  await expect(page.getByTestId("time-range")).toContainText("Last 90 Days");
+
+  // Reload: the same view comes back from the URL, rendered by the server and hydrated.
+  await page.reload();
+  await expect(page.getByTestId("zone")).toHaveText("Times in Europe/Berlin");
+  await expect(page.getByTestId("event-row")).toHaveCount(1);
+  await expect(page.getByTestId("event-filter")).toHaveValue("E2E Forty Days Ago");
+
+  // A calendar range around the event's day: start 41 days ago, end 39 days ago.
+  const day = (daysAgo: number) => {
+    const d = new Date(Date.now() - daysAgo * 86_400_000);
+    return d.toLocaleDateString("sv-SE", { timeZone: "Europe/Berlin" }); // YYYY-MM-DD
+  };
+  await page.getByTestId("time-range").click();
+  for (const [target, daysAgo] of [["start", 41], ["end", 39]] as const) {
+    const iso = day(daysAgo);
+    const [y, m] = iso.split("-");
+    await page.getByTestId("year-select").selectOption(String(Number(y)));
+    await page.getByTestId("month-select").selectOption(String(Number(m)));
+    await page.locator(`.day[data-day="${iso}"]`).click();
+    expect(target).toBeTruthy();
+  }
+  await expect(page.getByTestId("selection")).toContainText("(Europe/Berlin)");
+  await page.getByTestId("apply-range").click();
+  await expect(page).toHaveURL(new RegExp(`range=${day(41)}..${day(39)}`));
+  await expect(page.getByTestId("event-row")).toHaveCount(1);
+
+  // Back returns to the previous view.
+  await page.goBack();
+  await expect(page).toHaveURL(/range=90d/);
+  await expect(page.getByTestId("event-row")).toHaveCount(1);
+
+  // The UTC switch: times and the zone label in UTC, kept in the URL.
+  await page.getByTestId("utc-switch").check();
+  await expect(page.getByTestId("zone")).toHaveText("Times in UTC");
+  await expect(page).toHaveURL(/tz=utc/);
+  await expect(page.locator("thead")).toContainText("Date and Time (UTC)");
 });

@@ -5,24 +5,34 @@
 
 use leptos::prelude::*;
 
-use super::query::{EventPage, RangePreset};
+use super::query::EventPage;
 
-/// One page of events for the page's current view, newest first.
+/// One page of events for the page's current view, newest first. `start` and `end` are the
+/// view's resolved bounds in epoch milliseconds (the browser resolves calendar presets in its own
+/// zone), `start` inclusive and `end` exclusive.
 #[server]
 pub async fn list_events(
-    range: RangePreset,
+    start: Option<i64>,
+    end: Option<i64>,
     event: Option<String>,
     cursor: Option<String>,
 ) -> Result<EventPage, ServerFnError> {
     use super::query::{Cursor, EventQuery};
     let store = ssr::store()?;
+    let time = |ms: Option<i64>| -> Result<_, ServerFnError> {
+        ms.map(|ms| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .ok_or_else(|| ServerFnError::new("the time range is out of bounds"))
+        })
+        .transpose()
+    };
     let cursor = match cursor {
         Some(c) => Some(Cursor::decode(&c).map_err(|e| ServerFnError::new(e.error))?),
         None => None,
     };
     let query = EventQuery {
-        start: range.start(chrono::Utc::now()),
-        end: None,
+        start: time(start)?,
+        end: time(end)?,
         event: event.filter(|e| !e.is_empty()),
         limit: 50,
         cursor,

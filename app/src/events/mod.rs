@@ -5,3 +5,5 @@ pub mod model;
 pub mod page;
 pub mod query;
 mod time;
+mod time_picker;
+pub mod view;

@@ -1,51 +1,109 @@
-//! Settings › Audit Logs: the event table with a time range and an event-name filter.
+//! Settings › Audit Logs: the event table, with the view (time range, event name, UTC switch)
+//! kept in the URL.
 
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::api::{event_names, list_events};
 use super::model::{Event, Outcome};
-use super::query::{EventPage, RangePreset};
+use super::query::EventPage;
 use super::time::{Zone, browser_zone};
+use super::time_picker::TimePicker;
+use super::view::View;
+use crate::timerange::{DEFAULT_WEEK_START, TimeRange, UtcZone};
 
-/// The current view: what the table shows. Changing it starts again from the newest event.
-#[derive(Clone, Debug, PartialEq)]
-struct View {
-    range: RangePreset,
+/// The half-open bounds, in epoch milliseconds, of `range` for a viewer in `zone` right now.
+fn bounds(range: &TimeRange, zone: &Zone) -> (Option<i64>, Option<i64>) {
+    let now = Utc::now();
+    let resolved = match zone {
+        Zone::Utc => range.resolve(now, &UtcZone, DEFAULT_WEEK_START),
+        Zone::Local(_) => resolve_local(range, now),
+    };
+    match resolved {
+        Some((a, b)) => (Some(a.timestamp_millis()), Some(b.timestamp_millis())),
+        None => (None, None),
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn resolve_local(range: &TimeRange, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    range.resolve(
+        now,
+        &crate::timerange::BrowserZone::new(),
+        DEFAULT_WEEK_START,
+    )
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn resolve_local(range: &TimeRange, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    range.resolve(now, &UtcZone, DEFAULT_WEEK_START)
+}
+
+/// What one read asks the server for: resolved bounds and the event name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Request {
+    start: Option<i64>,
+    end: Option<i64>,
     event: Option<String>,
 }
 
 #[component]
 pub fn AuditLogsPage() -> impl IntoView {
-    let range = RwSignal::new(RangePreset::default());
-    let event = RwSignal::new(String::new());
-    let view = Memo::new(move |_| View {
-        range: range.get(),
-        event: Some(event.get()).filter(|e| !e.is_empty()),
+    let query = use_query_map();
+    let view = Memo::new(move |_| View::from_query(&query.get()));
+    let navigate = use_navigate();
+    let set_view = Callback::new(move |v: View| {
+        navigate(
+            &v.to_url(),
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
     });
-    let zone = RwSignal::new(Zone::Utc);
-    // Effects run only in the browser, after hydration: switch from UTC to the viewer's zone.
-    Effect::new(move |_| {
-        if let Some(z) = browser_zone() {
-            zone.set(z);
+
+    // The server renders in UTC (it cannot know the viewer's zone); once hydrated, the page
+    // switches to the browser's zone unless the view asks for UTC.
+    let browser = RwSignal::new(None::<Zone>);
+    Effect::new(move |_| browser.set(browser_zone()));
+    let zone = Memo::new(move |_| {
+        if view.get().utc {
+            Zone::Utc
+        } else {
+            browser.get().unwrap_or(Zone::Utc)
+        }
+    });
+    let request = Memo::new(move |_| {
+        let v = view.get();
+        let (start, end) = bounds(&v.range, &zone.get());
+        Request {
+            start,
+            end,
+            event: v.event,
         }
     });
 
     let names = Resource::new(|| (), |_| event_names());
-    let first = Resource::new(move || view.get(), |v| list_events(v.range, v.event, None));
-    // Pages fetched with "Load more" for the current view, and that view.
-    let more = RwSignal::new((view.get_untracked(), Vec::<EventPage>::new()));
+    let first = Resource::new(
+        move || request.get(),
+        |r| list_events(r.start, r.end, r.event, None),
+    );
+    // Pages fetched with "Load more" for the current request, and that request.
+    let more = RwSignal::new((request.get_untracked(), Vec::<EventPage>::new()));
     let loading_more = RwSignal::new(false);
     let more_error = RwSignal::new(None::<String>);
 
     let load_more = move |cursor: String| {
-        let v = view.get_untracked();
+        let r = request.get_untracked();
         loading_more.set(true);
         more_error.set(None);
         leptos::task::spawn_local(async move {
-            match list_events(v.range, v.event.clone(), Some(cursor)).await {
-                Ok(page) => more.update(|(for_view, pages)| {
-                    if *for_view != v {
-                        *for_view = v;
+            match list_events(r.start, r.end, r.event.clone(), Some(cursor)).await {
+                Ok(page) => more.update(|(for_request, pages)| {
+                    if *for_request != r {
+                        *for_request = r;
                         pages.clear();
                     }
                     pages.push(page);
@@ -67,9 +125,9 @@ pub fn AuditLogsPage() -> impl IntoView {
             }
             .into_any(),
             Ok(page) => {
-                let v = view.get();
-                let (for_view, pages) = more.get();
-                let extra: Vec<EventPage> = if for_view == v { pages } else { Vec::new() };
+                let r = request.get();
+                let (for_request, pages) = more.get();
+                let extra: Vec<EventPage> = if for_request == r { pages } else { Vec::new() };
                 let next = extra.last().map(|p| p.next_cursor.clone()).unwrap_or(page.next_cursor.clone());
                 let rows: Vec<Event> = page
                     .events
@@ -87,7 +145,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 }
                 let count = rows.len();
                 view! {
-                    <EventTable rows zone />
+                    <EventTable rows zone=zone.into() />
                     <div class="table-footer">
                         <span class="muted" data-testid="row-count">
                             {format!("Showing {count} event{}", if count == 1 { "" } else { "s" })}
@@ -122,36 +180,46 @@ pub fn AuditLogsPage() -> impl IntoView {
                 </div>
             </header>
             <div class="toolbar">
-                <label class="field">
+                <div class="field">
                     <span>"Time range"</span>
-                    <select
-                        data-testid="range"
-                        on:change=move |ev| {
-                            if let Some(p) = RangePreset::from_key(&event_target_value(&ev)) {
-                                range.set(p);
-                            }
-                        }
-                    >
-                        {RangePreset::ALL
-                            .into_iter()
-                            .map(|p| view! {
-                                <option value=p.key() selected=move || range.get() == p>{p.label()}</option>
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
+                    <TimePicker
+                        range=Signal::derive(move || view.get().range)
+                        zone=zone.into()
+                        on_apply=Callback::new(move |range| set_view.run(View { range, ..view.get_untracked() }))
+                    />
+                </div>
                 <label class="field">
                     <span>"Event"</span>
-                    <select data-testid="event-filter" on:change=move |ev| event.set(event_target_value(&ev))>
+                    <select
+                        data-testid="event-filter"
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            let event = Some(value).filter(|e| !e.is_empty());
+                            set_view.run(View { event, ..view.get_untracked() });
+                        }
+                    >
                         <option value="">"All events"</option>
                         <Suspense fallback=|| ()>
                             {move || names.get().map(|r| r.unwrap_or_default().into_iter().map(|n| {
                                 let value = n.clone();
                                 let selected = n.clone();
-                                view! { <option value=value selected=move || event.get() == selected>{n}</option> }
+                                view! {
+                                    <option value=value selected=move || view.get().event.as_deref() == Some(selected.as_str())>
+                                        {n}
+                                    </option>
+                                }
                             }).collect_view())}
                         </Suspense>
                     </select>
+                </label>
+                <label class="switch">
+                    <input
+                        type="checkbox"
+                        data-testid="utc-switch"
+                        prop:checked=move || view.get().utc
+                        on:change=move |ev| set_view.run(View { utc: event_target_checked(&ev), ..view.get_untracked() })
+                    />
+                    " Show UTC"
                 </label>
                 <span class="zone muted" data-testid="zone">{move || format!("Times in {}", zone.get().label())}</span>
             </div>
@@ -176,7 +244,7 @@ fn clean_error(text: &str) -> String {
 }
 
 #[component]
-fn EventTable(rows: Vec<Event>, zone: RwSignal<Zone>) -> impl IntoView {
+fn EventTable(rows: Vec<Event>, zone: Signal<Zone>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="events" data-testid="events-table">
@@ -202,7 +270,7 @@ fn EventTable(rows: Vec<Event>, zone: RwSignal<Zone>) -> impl IntoView {
 }
 
 #[component]
-fn EventRow(e: Event, zone: RwSignal<Zone>) -> impl IntoView {
+fn EventRow(e: Event, zone: Signal<Zone>) -> impl IntoView {
     let b = e.body;
     let at = b.occurred_at;
     let utc_title = format!("{} UTC", at.format("%Y-%m-%d %H:%M:%S%.3f"));

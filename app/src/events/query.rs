@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::Event;
@@ -98,63 +98,6 @@ impl QueryError {
     }
 }
 
-/// The time windows the page offers until the full preset and calendar picker arrives.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RangePreset {
-    Last24Hours,
-    Last7Days,
-    #[default]
-    Last30Days,
-    Last90Days,
-    AllTime,
-}
-
-impl RangePreset {
-    pub const ALL: [RangePreset; 5] = [
-        RangePreset::Last24Hours,
-        RangePreset::Last7Days,
-        RangePreset::Last30Days,
-        RangePreset::Last90Days,
-        RangePreset::AllTime,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            RangePreset::Last24Hours => "Last 24 Hours",
-            RangePreset::Last7Days => "Last 7 Days",
-            RangePreset::Last30Days => "Last 30 Days",
-            RangePreset::Last90Days => "Last 90 Days",
-            RangePreset::AllTime => "All Time",
-        }
-    }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            RangePreset::Last24Hours => "24h",
-            RangePreset::Last7Days => "7d",
-            RangePreset::Last30Days => "30d",
-            RangePreset::Last90Days => "90d",
-            RangePreset::AllTime => "all",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.key() == key)
-    }
-
-    /// The inclusive start of the window ending at `now` (None: no lower bound).
-    pub fn start(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let days = match self {
-            RangePreset::Last24Hours => 1,
-            RangePreset::Last7Days => 7,
-            RangePreset::Last30Days => 30,
-            RangePreset::Last90Days => 90,
-            RangePreset::AllTime => return None,
-        };
-        Some(now - Duration::days(days))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,13 +128,5 @@ mod tests {
         assert_eq!(q.effective_limit(), DEFAULT_LIMIT);
         q.limit = 10_000;
         assert_eq!(q.effective_limit(), MAX_LIMIT);
-    }
-
-    #[test]
-    fn presets_round_trip_by_key() {
-        for p in RangePreset::ALL {
-            assert_eq!(RangePreset::from_key(p.key()), Some(p));
-        }
-        assert_eq!(RangePreset::default(), RangePreset::Last30Days);
     }
 }

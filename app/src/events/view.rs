@@ -1,0 +1,126 @@
+//! The page's view — time range, event name, UTC switch — and its URL form, so that reload,
+//! back/forward and a pasted link reproduce what the user saw.
+
+use leptos_router::params::ParamsMap;
+
+use crate::timerange::TimeRange;
+
+/// What the table shows. Changing it starts again from the newest event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    pub range: TimeRange,
+    /// Exact event name.
+    pub event: Option<String>,
+    /// Show times, and count calendar days, in UTC instead of the browser's zone.
+    pub utc: bool,
+}
+
+impl View {
+    /// Reads the view from the query string; unknown or malformed values fall back to defaults
+    /// (a hand-edited link still opens the page).
+    pub fn from_query(map: &ParamsMap) -> Self {
+        Self {
+            range: map
+                .get_str("range")
+                .and_then(|k| TimeRange::from_key(k).ok())
+                .unwrap_or_default(),
+            event: map.get("event").filter(|e| !e.is_empty()),
+            utc: map.get_str("tz") == Some("utc"),
+        }
+    }
+
+    /// The page URL for this view; defaults are left out so the plain page has a plain URL.
+    pub fn to_url(&self) -> String {
+        let mut parts = Vec::new();
+        if self.range != TimeRange::default() {
+            parts.push(format!("range={}", encode(&self.range.to_key())));
+        }
+        if let Some(e) = &self.event {
+            parts.push(format!("event={}", encode(e)));
+        }
+        if self.utc {
+            parts.push("tz=utc".to_string());
+        }
+        if parts.is_empty() {
+            "/settings/audit-logs".into()
+        } else {
+            format!("/settings/audit-logs?{}", parts.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timerange::Preset;
+
+    fn parse(url: &str) -> View {
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        let mut map = ParamsMap::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let bytes = v.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'%' {
+                    out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            map.insert(k.to_string(), String::from_utf8(out).unwrap());
+        }
+        View::from_query(&map)
+    }
+
+    #[test]
+    fn the_default_view_has_a_plain_url() {
+        assert_eq!(View::default().to_url(), "/settings/audit-logs");
+        assert_eq!(parse("/settings/audit-logs"), View::default());
+    }
+
+    #[test]
+    fn views_round_trip_through_their_url() {
+        let views = [
+            View {
+                range: Preset::Yesterday.into(),
+                event: None,
+                utc: false,
+            },
+            View {
+                range: Preset::AllTime.into(),
+                event: Some("Login Failed".into()),
+                utc: true,
+            },
+            View {
+                range: TimeRange::from_key("2026-10-01..2026-10-31").unwrap(),
+                event: Some("a&b=c%d é".into()),
+                utc: false,
+            },
+        ];
+        for v in views {
+            assert_eq!(parse(&v.to_url()), v, "{}", v.to_url());
+        }
+    }
+
+    #[test]
+    fn malformed_values_fall_back_to_defaults() {
+        let v = parse("/settings/audit-logs?range=2026-13-01..x&tz=mars&event=");
+        assert_eq!(v, View::default());
+    }
+}
