@@ -386,3 +386,48 @@ fn extreme_custom_dates_resolve_without_panicking() {
         let _ = TimeRange::Preset(p).resolve(DateTime::<Utc>::MAX_UTC, &UtcZone, Weekday::Sun);
     }
 }
+
+#[test]
+fn presets_fit_together_every_7_hours_for_two_years_in_awkward_zones() {
+    use Preset::*;
+    // Every 7 hours (so the time of day drifts) through 2026-2027, in zones with 1-hour and
+    // 30-minute DST, skipped and repeated midnights, and both sides of the date line.
+    let zones = [
+        Tz::Europe__Berlin,
+        Tz::America__New_York,
+        Tz::America__Santiago,
+        Tz::Asia__Beirut,
+        Tz::America__Havana,
+        Tz::Pacific__Auckland,
+        Tz::Australia__Lord_Howe,
+        Tz::Asia__Kolkata,
+    ];
+    for zone in zones {
+        let mut now = t("2026-01-01 00:00");
+        while now < t("2028-01-01 00:00") {
+            for week_start in [Weekday::Mon, Weekday::Sun] {
+                let r = |p: Preset| {
+                    TimeRange::Preset(p)
+                        .resolve(now, &TzZone(zone), week_start)
+                        .unwrap()
+                };
+                let ctx = format!("{now} in {zone}, weeks from {week_start}");
+                for p in [Today, ThisWeek, ThisMonth, ThisYear, Last30Days, Last90Days] {
+                    let (start, end) = r(p);
+                    assert!(start <= now && now < end, "{p:?} misses {ctx}");
+                }
+                // Consecutive periods meet exactly: no gap, no overlap.
+                assert_eq!(r(Yesterday).1, r(Today).0, "{ctx}");
+                assert_eq!(r(LastMonth).1, r(ThisMonth).0, "{ctx}");
+                assert_eq!(r(LastYear).1, r(ThisYear).0, "{ctx}");
+                assert_eq!(r(Last30Days).1, r(Today).1, "{ctx}");
+                let day = r(Today).1 - r(Today).0;
+                assert!(
+                    day >= Duration::hours(23) && day <= Duration::hours(25),
+                    "{ctx}"
+                );
+            }
+            now += Duration::hours(7);
+        }
+    }
+}
