@@ -36,4 +36,6 @@ pub use zone::BrowserZone;
 pub use zone::{FixedZone, LocalZone, UtcZone};
 
 #[cfg(test)]
+mod keys_tests;
+#[cfg(test)]
 mod tests;
