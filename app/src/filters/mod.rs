@@ -6,7 +6,6 @@ pub mod cidr;
 pub mod codec;
 pub mod model;
 #[cfg(test)]
-#[allow(dead_code)] // the event generator serves the store property test
 pub(crate) mod testgen;
 #[cfg(test)]
 mod tests;

@@ -74,6 +74,15 @@ pub const CIDRS: &[&str] = &[
     "::/0",
     "10.0.0.1/32",
 ];
+pub const EMAILS: &[&str] = &[
+    "ada@example.com",
+    "Ada@Example.com",
+    "bob@x.io",
+    "a|b@c:d",
+    "100%@x_y",
+];
+/// Parts of emails, for contains / starts with.
+const EMAIL_PARTS: &[&str] = &["ada", "EXAMPLE", "@", "%@", "b@c"];
 pub const META_KEYS: &[&str] = &["plan", "n", "flag", "a.b", "x-y"];
 
 /// A metadata value of any JSON type (or none).
@@ -115,7 +124,7 @@ pub fn event_json(rng: &mut Rng, occurred_at_ms: i64) -> Value {
             "id": word(rng),
             "name": word(rng),
             "type": rng.pick(&["user", "app", "system"]),
-            "email": maybe(rng),
+            "email": if rng.chance(30) { Value::Null } else { json!(rng.pick(EMAILS)) },
         },
         "target": {"type": maybe(rng), "id": maybe(rng), "name": maybe(rng)},
         "ip": if rng.chance(20) { Value::Null } else { json!(rng.pick(IPS)) },
@@ -148,6 +157,13 @@ pub fn condition(rng: &mut Rng) -> Condition {
             _ if matches!(field, Field::Metadata(_)) && rng.chance(30) => rng
                 .pick(&["-1", "0", "1", "true", "false", "1.5"])
                 .to_string(),
+            _ if field == Field::ActorEmail && rng.chance(70) => {
+                if exact || rng.chance(50) {
+                    rng.pick(EMAILS).to_string()
+                } else {
+                    rng.pick(EMAIL_PARTS).to_string()
+                }
+            }
             _ if field == Field::Action && rng.chance(50) => rng
                 .pick(&["created", "deleted", "log", "CREATED"])
                 .to_string(),
