@@ -36,6 +36,7 @@ pub async fn list_events(
         event: event.filter(|e| !e.is_empty()),
         limit: 50,
         cursor,
+        ..EventQuery::default()
     };
     store.list(&query).await.map_err(ssr::internal)
 }

@@ -1,4 +1,5 @@
-//! What a reader asks for (a time range, an event name, a page size, a cursor) and what comes back.
+//! What a reader asks for (a time range, an event name, a filter, a page size, a cursor) and what
+//! comes back.
 //!
 //! The same `EventQuery` serves the page (through a server function) and `GET /api/v1/events`, so
 //! both read through one code path in the store.
@@ -9,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::Event;
+use crate::filters::Filter;
 
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -58,8 +60,12 @@ impl Cursor {
 pub struct EventQuery {
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
-    /// Exact event name ("Role Created").
+    /// Exact event name ("Role Created"); shorthand for the condition `event is …`, kept beside
+    /// `filter` for the page's event picker and the `event=` parameter.
     pub event: Option<String>,
+    /// Conditions on the events' fields; the default (empty) restricts nothing.
+    #[serde(default)]
+    pub filter: Filter,
     pub limit: u32,
     pub cursor: Option<Cursor>,
 }

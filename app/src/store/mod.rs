@@ -7,6 +7,9 @@
 //! is the single place where sequence numbers, and later the hash chain, are assigned in commit
 //! order. After each commit the store announces the new ids on its change feed ([`Store::subscribe`]).
 
+mod filter_sql;
+#[cfg(test)]
+mod filter_tests;
 mod keys;
 mod postgres;
 mod rows;
@@ -54,6 +57,9 @@ pub enum StoreError {
     WriterGone,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The query's filter is invalid or uses what this store cannot evaluate; safe to show.
+    #[error("invalid filter: {0}")]
+    InvalidFilter(crate::filters::FilterError),
 }
 
 /// One ingest request as the writer sees it.

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
 use super::StoreError;
+use super::filter_sql::{self, Dialect};
 use crate::events::model::{Actor, ActorKind, Event, EventBody, Outcome, Target};
 use crate::events::query::{Cursor, EventPage, EventQuery};
 
@@ -96,13 +97,20 @@ impl EventRow {
 
 /// The keyset list query for `q`: newest first on `(occurred_at, id)`, one row more than the page
 /// size so that [`into_page`] can tell whether a next page exists without a count.
-pub(super) fn list_query<'a, DB>(q: &EventQuery) -> QueryBuilder<'a, DB>
+///
+/// Fails (before touching the database) when the query's filter is invalid or uses something this
+/// store cannot evaluate.
+pub(super) fn list_query<'a, DB>(
+    q: &EventQuery,
+    dialect: Dialect,
+) -> Result<QueryBuilder<'a, DB>, StoreError>
 where
     DB: Database,
     DB::Arguments<'a>: Default,
     i64: Encode<'a, DB> + Type<DB>,
     String: Encode<'a, DB> + Type<DB>,
 {
+    filter_sql::check(&q.filter, dialect).map_err(StoreError::InvalidFilter)?;
     let mut sql =
         QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1 = 1"));
     if let Some(start) = q.start {
@@ -116,6 +124,7 @@ where
     if let Some(name) = &q.event {
         sql.push(" AND event = ").push_bind(name.clone());
     }
+    filter_sql::push_filter(&mut sql, &q.filter, dialect);
     if let Some(c) = q.cursor {
         sql.push(" AND (occurred_at, id) < (")
             .push_bind(c.occurred_at_ms)
@@ -125,7 +134,7 @@ where
     }
     sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
         .push_bind(i64::from(q.effective_limit()) + 1);
-    sql
+    Ok(sql)
 }
 
 /// The page for `q` from the rows [`list_query`] returned.

@@ -19,6 +19,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, QueryBuilder, Sqlite};
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 
+use super::filter_sql::Dialect;
 use super::keys;
 use super::rows::{self, EventRow};
 use super::{
@@ -115,7 +116,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
-        let mut sql = rows::list_query::<Sqlite>(q);
+        let mut sql = rows::list_query::<Sqlite>(q, Dialect::Sqlite)?;
         let rows: Vec<EventRow> = sql.build_query_as().fetch_all(&self.pool).await?;
         rows::into_page(q, rows)
     }

@@ -1,10 +1,14 @@
-//! `GET /api/v1/events?start=&end=&event=&limit=&cursor=`: the event list as JSON, newest first,
-//! from the same store query as the page.
+//! `GET /api/v1/events?start=&end=&event=&limit=&cursor=&f=&join=&gN=`: the event list as JSON,
+//! newest first, from the same store query as the page.
+//!
+//! `f` (repeatable), `join` and `gN` are the filter in its URL form (see `app::filters::codec`).
 
 use std::collections::HashMap;
 
 use app::events::model::parse_time;
 use app::events::query::{Cursor, EventPage, EventQuery, MAX_LIMIT};
+use app::filters::Filter;
+use app::store::StoreError;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -17,27 +21,49 @@ use crate::AppState;
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<HashMap<String, String>>,
+    Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<EventPage>, ApiError> {
     authenticate(&state.store, &headers).await?;
     let query = parse_query(&params)?;
-    Ok(Json(
-        state.store.list(&query).await.map_err(ApiError::store)?,
-    ))
+    match state.store.list(&query).await {
+        Ok(page) => Ok(Json(page)),
+        // A well-formed filter this store cannot evaluate (in_cidr on SQLite).
+        Err(StoreError::InvalidFilter(e)) => Err(ApiError::Unprocessable(e.error, e.field)),
+        Err(e) => Err(ApiError::store(e)),
+    }
 }
 
 fn bad(field: &str, error: String) -> ApiError {
     ApiError::BadRequest(error, Some(field.into()))
 }
 
+/// Whether `key` belongs to the filter's URL form (`f`, `join`, `g1`…`g9999`).
+fn is_filter_param(key: &str) -> bool {
+    key == "f"
+        || key == "join"
+        || key
+            .strip_prefix('g')
+            .is_some_and(|d| (1..=4).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Parses the query string; every problem names its parameter.
-pub fn parse_query(params: &HashMap<String, String>) -> Result<EventQuery, ApiError> {
-    if let Some(k) = params
-        .keys()
-        .find(|k| !["start", "end", "event", "limit", "cursor"].contains(&k.as_str()))
-    {
-        return Err(bad(k, format!("unknown query parameter `{k}`")));
+pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
+    let mut params: HashMap<&str, &String> = HashMap::new();
+    for (k, v) in pairs {
+        if is_filter_param(k) {
+            continue;
+        }
+        if !["start", "end", "event", "limit", "cursor"].contains(&k.as_str()) {
+            return Err(bad(k, format!("unknown query parameter `{k}`")));
+        }
+        if params.insert(k.as_str(), v).is_some() {
+            return Err(bad(k, format!("`{k}` is given more than once")));
+        }
     }
+    let filter = Filter::from_query(pairs).map_err(|e| {
+        let field = e.field.unwrap_or_else(|| "f".into());
+        bad(&field, e.error)
+    })?;
     let start = params
         .get("start")
         .map(|v| time_param("start", v))
@@ -68,13 +94,17 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<EventQuery, ApiEr
         .get("cursor")
         .map(|c| Cursor::decode(c).map_err(|e| bad("cursor", e.error)))
         .transpose()?;
-    let event = params.get("event").filter(|e| !e.is_empty()).cloned();
+    let event = params
+        .get("event")
+        .filter(|e| !e.is_empty())
+        .map(|e| e.to_string());
     Ok(EventQuery {
         start,
         end,
         event,
         limit,
         cursor,
+        filter,
     })
 }
 

@@ -21,6 +21,7 @@ use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 
+use super::filter_sql::Dialect;
 use super::keys;
 use super::rows::{self, EventRow};
 use super::{ApiKey, AppendOutcome, AppendRequest, Committed, FEED_CAPACITY, StoreError};
@@ -120,7 +121,7 @@ impl PgStore {
     }
 
     pub(super) async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
-        let mut sql = rows::list_query::<Postgres>(q);
+        let mut sql = rows::list_query::<Postgres>(q, Dialect::Postgres)?;
         let rows: Vec<EventRow> = sql.build_query_as().fetch_all(&self.pool).await?;
         rows::into_page(q, rows)
     }

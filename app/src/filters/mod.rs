@@ -1,0 +1,13 @@
+//! Filters on the event list: one typed model ([`model`]) with its URL form ([`codec`]) and its
+//! reference semantics ([`Filter::matches`]), shared by the page, the REST API and the store, which
+//! compiles it to SQL (`store::filter_sql`, server only).
+
+pub mod cidr;
+pub mod codec;
+pub mod model;
+#[cfg(test)]
+pub(crate) mod testgen;
+#[cfg(test)]
+mod tests;
+
+pub use model::{Combine, Condition, Field, Filter, FilterError, Item, Op};
