@@ -130,3 +130,81 @@ test("time presets, a calendar range and the UTC switch live in the URL and surv
   await expect(page).toHaveURL(/tz=utc/);
   await expect(page.locator("thead")).toContainText("Date and Time (UTC)");
 });
+
+test("filters: build AND, switch to OR, exclude with is not, click a value, reload from the URL", async ({
+  page,
+  request,
+}) => {
+  const mk = (name: string, actor: string, i: number) => ({
+    ...event(name, 5 + i, 200 + i),
+    actor: { id: `usr_${actor}`, name: actor, type: "user" },
+  });
+  await postEvents(request, [
+    mk("E2E Filter Alpha", "Ada Filter", 1),
+    mk("E2E Filter Alpha", "Bob Filter", 2),
+    mk("E2E Filter Beta", "Ada Filter", 3),
+    mk("E2E Filter Gamma", "Cy Filter", 4),
+  ]);
+  await page.goto("/settings/audit-logs");
+  await expect(page.getByTestId("zone")).toHaveText("Times in Europe/Berlin");
+  const rows = page.getByTestId("event-row");
+
+  // Event starts with "E2E Filter" AND user is Ada Filter → Alpha and Beta by Ada.
+  await page.getByTestId("filter-button").click();
+  const first = page.getByTestId("filter-row").nth(0);
+  await first.getByTestId("filter-field").selectOption("event");
+  await first.getByTestId("filter-op").selectOption("starts_with");
+  await first.getByTestId("filter-value").fill("E2E Filter");
+  await page.getByTestId("add-filter").click();
+  const second = page.getByTestId("filter-row").nth(1);
+  await second.getByTestId("filter-field").selectOption("user.name");
+  await second.getByTestId("filter-op").selectOption("is");
+  await second.getByTestId("filter-value").fill("Ada Filter");
+  await page.getByTestId("apply-filter").click();
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId("chip")).toHaveCount(2);
+  await expect(page.getByTestId("chips")).toContainText("Event starts with E2E Filter");
+
+  // Switch to OR: everything starting with "E2E Filter" (4) plus other events by Ada (none).
+  await page.getByTestId("filter-button").click();
+  await page.getByTestId("combine").getByText("OR").click();
+  await page.getByTestId("apply-filter").click();
+  await expect(page.getByTestId("chips")).toContainText("OR");
+  await expect(page).toHaveURL(/join=any/);
+  // OR with the second condition keeps the four E2E Filter events (and any other Ada events).
+  await expect(rows.filter({ hasText: "E2E Filter" })).toHaveCount(4);
+
+  // Replace with: event starts with "E2E Filter" AND event is not "E2E Filter Alpha".
+  await page.getByTestId("clear-filters").click();
+  await expect(page.getByTestId("chip")).toHaveCount(0);
+  await page.getByTestId("filter-button").click();
+  const only = page.getByTestId("filter-row").nth(0);
+  await only.getByTestId("filter-op").selectOption("starts_with");
+  await only.getByTestId("filter-value").fill("E2E Filter");
+  await page.getByTestId("add-filter").click();
+  const not = page.getByTestId("filter-row").nth(1);
+  await not.getByTestId("filter-op").selectOption("is_not");
+  await not.getByTestId("filter-value").fill("E2E Filter Alpha");
+  await page.getByTestId("apply-filter").click();
+  await expect(rows).toHaveCount(2);
+  for (const name of await rows.getByTestId("event-name").allTextContents()) {
+    expect(["E2E Filter Beta", "E2E Filter Gamma"]).toContain(name);
+  }
+
+  // Click a value in the table: adds "User name is Cy Filter".
+  await rows.filter({ hasText: "Cy Filter" }).getByText("Cy Filter").click();
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByTestId("chips")).toContainText("User name is Cy Filter");
+
+  // The whole view comes back from the URL.
+  const url = page.url();
+  await page.goto("about:blank");
+  await page.goto(url);
+  await expect(page.getByTestId("zone")).toHaveText("Times in Europe/Berlin");
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByTestId("chip")).toHaveCount(3);
+
+  // Removing a chip widens the view again.
+  await page.getByTestId("chip-remove").last().click();
+  await expect(rows).toHaveCount(2);
+});

@@ -9,12 +9,14 @@ use super::query::EventPage;
 
 /// One page of events for the page's current view, newest first. `start` and `end` are the
 /// view's resolved bounds in epoch milliseconds (the browser resolves calendar presets in its own
-/// zone), `start` inclusive and `end` exclusive.
+/// zone), `start` inclusive and `end` exclusive. `filter` is the view's filter as JSON (empty for
+/// none); it is validated here like any other input.
 #[server]
 pub async fn list_events(
     start: Option<i64>,
     end: Option<i64>,
     event: Option<String>,
+    filter: String,
     cursor: Option<String>,
 ) -> Result<EventPage, ServerFnError> {
     use super::query::{Cursor, EventQuery};
@@ -26,6 +28,12 @@ pub async fn list_events(
         })
         .transpose()
     };
+    let filter: crate::filters::Filter = if filter.is_empty() {
+        Default::default()
+    } else {
+        serde_json::from_str(&filter).map_err(|_| ServerFnError::new("the filter is malformed"))?
+    };
+    filter.validate().map_err(|e| ServerFnError::new(e.error))?;
     let cursor = match cursor {
         Some(c) => Some(Cursor::decode(&c).map_err(|e| ServerFnError::new(e.error))?),
         None => None,
@@ -36,7 +44,7 @@ pub async fn list_events(
         event: event.filter(|e| !e.is_empty()),
         limit: 50,
         cursor,
-        ..EventQuery::default()
+        filter,
     };
     store.list(&query).await.map_err(ssr::internal)
 }

@@ -1,6 +1,7 @@
 //! Audit events: the model, the read query, the server functions and the page that shows them.
 
 pub mod api;
+mod filter_bar;
 pub mod model;
 pub mod page;
 pub mod query;

@@ -7,11 +7,13 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::api::{event_names, list_events};
+use super::filter_bar::FilterBar;
 use super::model::{Event, Outcome};
 use super::query::EventPage;
 use super::time::{Zone, browser_zone};
 use super::time_picker::TimePicker;
 use super::view::View;
+use crate::filters::{Condition, Field, Filter, Item, Op};
 use crate::timerange::{DEFAULT_WEEK_START, TimeRange, UtcZone};
 
 /// The half-open bounds, in epoch milliseconds, of `range` for a viewer in `zone` right now.
@@ -41,12 +43,32 @@ fn resolve_local(range: &TimeRange, now: DateTime<Utc>) -> Option<(DateTime<Utc>
     range.resolve(now, &UtcZone, DEFAULT_WEEK_START)
 }
 
-/// What one read asks the server for: resolved bounds and the event name.
+/// What one read asks the server for: resolved bounds, the event name and the filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Request {
     start: Option<i64>,
     end: Option<i64>,
     event: Option<String>,
+    filter: Filter,
+}
+
+impl Request {
+    fn filter_json(&self) -> String {
+        if self.filter.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&self.filter).unwrap_or_default()
+        }
+    }
+}
+
+/// A click on a value in the table: filter by it ("is"), or exclude it ("is not") with a modifier
+/// key held.
+#[derive(Clone, Debug)]
+pub struct ValueClick {
+    pub field: Field,
+    pub value: String,
+    pub exclude: bool,
 }
 
 #[component]
@@ -82,13 +104,30 @@ pub fn AuditLogsPage() -> impl IntoView {
             start,
             end,
             event: v.event,
+            filter: v.filter,
         }
+    });
+    let add_condition = Callback::new(move |click: ValueClick| {
+        let mut v = view.get_untracked();
+        let op = if click.exclude { Op::IsNot } else { Op::Is };
+        let c = Condition {
+            field: click.field,
+            op,
+            values: vec![click.value],
+        };
+        if !v.filter.items.contains(&Item::Condition(c.clone())) {
+            v.filter.items.push(Item::Condition(c));
+        }
+        set_view.run(v);
     });
 
     let names = Resource::new(|| (), |_| event_names());
     let first = Resource::new(
         move || request.get(),
-        |r| list_events(r.start, r.end, r.event, None),
+        |r| {
+            let filter = r.filter_json();
+            list_events(r.start, r.end, r.event, filter, None)
+        },
     );
     // Pages fetched with "Load more" for the current request, and that request.
     let more = RwSignal::new((request.get_untracked(), Vec::<EventPage>::new()));
@@ -100,7 +139,15 @@ pub fn AuditLogsPage() -> impl IntoView {
         loading_more.set(true);
         more_error.set(None);
         leptos::task::spawn_local(async move {
-            match list_events(r.start, r.end, r.event.clone(), Some(cursor)).await {
+            match list_events(
+                r.start,
+                r.end,
+                r.event.clone(),
+                r.filter_json(),
+                Some(cursor),
+            )
+            .await
+            {
                 Ok(page) => more.update(|(for_request, pages)| {
                     if *for_request != r {
                         *for_request = r;
@@ -145,7 +192,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 }
                 let count = rows.len();
                 view! {
-                    <EventTable rows zone=zone.into() />
+                    <EventTable rows zone=zone.into() on_value=add_condition />
                     <div class="table-footer">
                         <span class="muted" data-testid="row-count">
                             {format!("Showing {count} event{}", if count == 1 { "" } else { "s" })}
@@ -223,6 +270,11 @@ pub fn AuditLogsPage() -> impl IntoView {
                 </label>
                 <span class="zone muted" data-testid="zone">{move || format!("Times in {}", zone.get().label())}</span>
             </div>
+            <FilterBar
+                filter=Signal::derive(move || view.get().filter)
+                suggestions=Signal::derive(move || names.get().and_then(Result::ok).unwrap_or_default())
+                on_apply=Callback::new(move |filter| set_view.run(View { filter, ..view.get_untracked() }))
+            />
             <Transition fallback=|| view! {
                 <div class="state state-loading" data-testid="loading">
                     <div class="spinner"></div>
@@ -244,7 +296,11 @@ fn clean_error(text: &str) -> String {
 }
 
 #[component]
-fn EventTable(rows: Vec<Event>, zone: Signal<Zone>) -> impl IntoView {
+fn EventTable(
+    rows: Vec<Event>,
+    zone: Signal<Zone>,
+    on_value: Callback<ValueClick>,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="events" data-testid="events-table">
@@ -262,52 +318,97 @@ fn EventTable(rows: Vec<Event>, zone: Signal<Zone>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|e| view! { <EventRow e zone /> }).collect_view()}
+                    {rows.into_iter().map(|e| view! { <EventRow e zone on_value /> }).collect_view()}
                 </tbody>
             </table>
         </div>
     }
+    .into_any()
+}
+
+/// A value in the table that filters by itself when clicked (Alt- or Shift-click excludes it).
+fn value(
+    field: Field,
+    text: String,
+    on_value: Callback<ValueClick>,
+    class: &'static str,
+) -> AnyView {
+    if text.is_empty() {
+        return ().into_any();
+    }
+    let value = text.clone();
+    view! {
+        <button
+            class=format!("cell-value {class}")
+            title="Filter by this value (Alt-click: exclude it)"
+            on:click=move |ev| {
+                on_value.run(ValueClick {
+                    field: field.clone(),
+                    value: value.clone(),
+                    exclude: ev.alt_key() || ev.shift_key(),
+                })
+            }
+        >
+            {text}
+        </button>
+    }
+    .into_any()
 }
 
 #[component]
-fn EventRow(e: Event, zone: Signal<Zone>) -> impl IntoView {
+fn EventRow(e: Event, zone: Signal<Zone>, on_value: Callback<ValueClick>) -> impl IntoView {
     let b = e.body;
     let at = b.occurred_at;
     let utc_title = format!("{} UTC", at.format("%Y-%m-%d %H:%M:%S%.3f"));
-    let target = b.target.map(|t| {
-        let label = t.name.clone().or(t.id.clone()).unwrap_or_default();
-        (t.kind.unwrap_or_default(), label)
-    });
+    let target = b.target.unwrap_or_default();
     let description = b.description.unwrap_or_default();
     let description_title = description.clone();
     let (outcome_class, outcome_label) = match b.outcome {
         Outcome::Success => ("badge badge-success", "Success"),
         Outcome::Failure => ("badge badge-failure", "Failure"),
     };
+    let outcome = b.outcome.as_str().to_string();
+    let secondary = b
+        .actor
+        .email
+        .unwrap_or_else(|| b.actor.kind.as_str().to_string());
     view! {
         <tr data-testid="event-row" data-seq=e.id>
             <td class="num mono">{e.id}</td>
             <td class="nowrap" title=utc_title>{move || zone.get().format(at)}</td>
-            <td class="strong" data-testid="event-name">{b.event}</td>
-            <td>{b.category}</td>
+            <td class="strong" data-testid="event-name">{value(Field::Event, b.event, on_value, "")}</td>
+            <td>{value(Field::Category, b.category, on_value, "")}</td>
             <td>
                 <div class="actor">
-                    <span>{b.actor.name}</span>
-                    <span class="muted small">
-                        {b.actor.email.unwrap_or_else(|| b.actor.kind.as_str().to_string())}
-                    </span>
+                    {value(Field::ActorName, b.actor.name, on_value, "")}
+                    <span class="muted small">{secondary}</span>
                 </div>
             </td>
-            <td><span class=outcome_class>{outcome_label}</span></td>
             <td>
-                {target.map(|(kind, label)| view! {
-                    <span class="muted small">{kind}</span>
-                    " "
-                    <span>{label}</span>
-                })}
+                <button
+                    class=format!("cell-value {outcome_class}")
+                    data-testid="outcome"
+                    title="Filter by this value (Alt-click: exclude it)"
+                    on:click=move |ev| on_value.run(ValueClick {
+                        field: Field::Outcome,
+                        value: outcome.clone(),
+                        exclude: ev.alt_key() || ev.shift_key(),
+                    })
+                >
+                    {outcome_label}
+                </button>
             </td>
-            <td class="mono nowrap">{b.ip.unwrap_or_default()}</td>
+            <td>
+                <span class="muted small">{target.kind.unwrap_or_default()}</span>
+                " "
+                {match target.name {
+                    Some(name) => value(Field::TargetName, name, on_value, ""),
+                    None => value(Field::TargetId, target.id.unwrap_or_default(), on_value, ""),
+                }}
+            </td>
+            <td class="mono nowrap">{value(Field::Ip, b.ip.unwrap_or_default(), on_value, "mono")}</td>
             <td class="description" title=description_title>{description}</td>
         </tr>
     }
+    .into_any()
 }

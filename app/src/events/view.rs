@@ -3,6 +3,7 @@
 
 use leptos_router::params::ParamsMap;
 
+use crate::filters::Filter;
 use crate::timerange::TimeRange;
 
 /// What the table shows. Changing it starts again from the newest event.
@@ -13,6 +14,8 @@ pub struct View {
     pub event: Option<String>,
     /// Show times, and count calendar days, in UTC instead of the browser's zone.
     pub utc: bool,
+    /// The conditions built in the filter editor or by clicking values.
+    pub filter: Filter,
 }
 
 impl View {
@@ -26,6 +29,13 @@ impl View {
                 .unwrap_or_default(),
             event: map.get("event").filter(|e| !e.is_empty()),
             utc: map.get_str("tz") == Some("utc"),
+            filter: {
+                let pairs: Vec<(String, String)> = map
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                Filter::from_query(&pairs).unwrap_or_default()
+            },
         }
     }
 
@@ -40,6 +50,9 @@ impl View {
         }
         if self.utc {
             parts.push("tz=utc".to_string());
+        }
+        for (k, v) in self.filter.to_query() {
+            parts.push(format!("{}={}", encode(&k), encode(&v)));
         }
         if parts.is_empty() {
             "/settings/audit-logs".into()
@@ -64,6 +77,7 @@ fn encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filters::{Combine, Condition, Field, Item, Op};
     use crate::timerange::Preset;
 
     fn parse(url: &str) -> View {
@@ -99,18 +113,31 @@ mod tests {
         let views = [
             View {
                 range: Preset::Yesterday.into(),
-                event: None,
-                utc: false,
+                ..View::default()
             },
             View {
                 range: Preset::AllTime.into(),
                 event: Some("Login Failed".into()),
                 utc: true,
+                ..View::default()
             },
             View {
                 range: TimeRange::from_key("2026-10-01..2026-10-31").unwrap(),
                 event: Some("a&b=c%d é".into()),
-                utc: false,
+                filter: Filter {
+                    combine: Combine::Any,
+                    items: vec![
+                        Item::Condition(Condition::new(Field::Event, Op::IsNot, &["Login"])),
+                        Item::Group {
+                            combine: Combine::All,
+                            conditions: vec![
+                                Condition::new(Field::ActorName, Op::Contains, &["a:b|c"]),
+                                Condition::new(Field::Metadata("plan".into()), Op::Exists, &[]),
+                            ],
+                        },
+                    ],
+                },
+                ..View::default()
             },
         ];
         for v in views {
