@@ -145,7 +145,12 @@ pub fn condition(rng: &mut Rng) -> Condition {
         .into_iter()
         .filter(|o| o.applies_to(&field))
         .collect();
-    let op = *rng.pick(&ops);
+    // IP ranges have the most intricate compilation (a cast, a key range); give them weight.
+    let op = if field == Field::Ip && rng.chance(40) {
+        Op::InCidr
+    } else {
+        *rng.pick(&ops)
+    };
     let value = |rng: &mut Rng| -> String {
         if op == Op::InCidr {
             return rng.pick(CIDRS).to_string();

@@ -13,6 +13,7 @@ mod filter_tests;
 mod postgres;
 mod rows;
 mod sqlite;
+mod sqlite_ip;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 

@@ -27,7 +27,7 @@ pub async fn list(
     let query = parse_query(&params)?;
     match state.store.list(&query).await {
         Ok(page) => Ok(Json(page)),
-        // A well-formed filter this store cannot evaluate (in_cidr on SQLite).
+        // The store re-validates filters; parse_query already refused what it would refuse.
         Err(StoreError::InvalidFilter(e)) => Err(ApiError::Unprocessable(e.error, e.field)),
         Err(e) => Err(ApiError::store(e)),
     }
