@@ -114,12 +114,16 @@ where
                 .push_bind(path.clone())
                 .push(") WHEN 'text' THEN json_extract(metadata, ")
                 .push_bind(path.clone())
-                .push(") WHEN 'integer' THEN CAST(json_extract(metadata, ")
+                // json_type says 'integer' for digits beyond i64 too, but extracts them as a real.
+                .push(") WHEN 'integer' THEN CASE WHEN typeof(json_extract(metadata, ")
+                .push_bind(path.clone())
+                .push(")) = 'integer' THEN CAST(json_extract(metadata, ")
                 .push_bind(path)
-                .push(") AS TEXT) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END)");
+                .push(") AS TEXT) END WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END)");
         }
         Dialect::Postgres => {
-            // Integers are numbers whose text is all digits; 1.5 or 1e3 have no text value.
+            // Integers are numbers whose text is all digits and that fit in i64 (as serde_json and
+            // SQLite's json_type see them); 1.5, 1e3 or 2^64-1 have no text value.
             sql.push("(CASE jsonb_typeof(metadata::jsonb -> ")
                 .push_bind(key.clone())
                 .push(") WHEN 'string' THEN metadata::jsonb ->> ")
@@ -128,7 +132,12 @@ where
                 .push_bind(key.clone())
                 .push(" WHEN 'number' THEN CASE WHEN (metadata::jsonb ->> ")
                 .push_bind(key.clone())
-                .push(") ~ '^-?[0-9]+$' THEN metadata::jsonb ->> ")
+                .push(") ~ '^-?[0-9]+$' AND (metadata::jsonb -> ")
+                .push_bind(key.clone())
+                .push(
+                    ")::numeric BETWEEN -9223372036854775808 AND 9223372036854775807 \
+                     THEN metadata::jsonb ->> ",
+                )
                 .push_bind(key.clone())
                 .push(" END END)");
         }

@@ -132,6 +132,6 @@ async fn sql_filters_agree_with_the_evaluator_on_postgres() {
         eprintln!("AUDITLOG_TEST_PG_URL is not set; skipping the PostgreSQL run");
         return;
     };
-    let db = TestDatabase::postgres(&admin).await;
-    sql_agrees_with_the_evaluator(&db, 11).await;
+    sql_agrees_with_the_evaluator(&TestDatabase::postgres(&admin).await, 11).await;
+    sql_agrees_with_the_evaluator(&TestDatabase::postgres(&admin).await, 12).await;
 }
