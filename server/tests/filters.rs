@@ -155,6 +155,13 @@ async fn each_operator_over_http() {
         names(&app, &[("f", "target.name:not_exists")]).await,
         ["C Role Created"]
     );
+    // Values are bound, never SQL text.
+    for hostile in ["x' OR '1'='1", "x\" OR 1=1 --", "'); DROP TABLE events; --"] {
+        let (status, body) = list(&app, &[("f", &format!("event:is:{hostile}"))]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["events"].as_array().map(Vec::len), Some(0), "{body}");
+    }
+    assert_eq!(names(&app, &[]).await.len(), 4);
     // Metadata keys: strings and integers by their text; existence of any value.
     assert_eq!(
         names(&app, &[("f", "metadata.plan:is:pro")]).await,
