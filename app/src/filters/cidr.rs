@@ -45,6 +45,34 @@ impl Cidr {
     }
 }
 
+impl Cidr {
+    /// The inclusive range of [`ip_key`]s inside this network, for a store that keeps addresses
+    /// as keys (SQLite's `ip_bin`) and compares them with `BETWEEN`.
+    pub fn key_range(&self) -> (Vec<u8>, Vec<u8>) {
+        let last = match self.network {
+            IpAddr::V4(a) => {
+                let host = u32::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+                IpAddr::V4(Ipv4Addr::from(u32::from(a) | host))
+            }
+            IpAddr::V6(a) => {
+                let host = u128::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+                IpAddr::V6(Ipv6Addr::from(u128::from(a) | host))
+            }
+        };
+        (ip_key(self.network), ip_key(last))
+    }
+}
+
+/// A byte string that sorts like the address within its family and keeps families apart: a family
+/// byte (4 or 6) and the address, big-endian. `10.0.0.1` and `::ffff:10.0.0.1` get different keys,
+/// as they are different addresses to PostgreSQL's `inet` and to [`Cidr::contains`].
+pub fn ip_key(ip: IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(a) => [&[4u8][..], &a.octets()].concat(),
+        IpAddr::V6(a) => [&[6u8][..], &a.octets()].concat(),
+    }
+}
+
 impl std::fmt::Display for Cidr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.network, self.prefix)
@@ -94,6 +122,18 @@ mod tests {
         let v6 = Cidr::parse("2001:db8::1/32").unwrap();
         assert_eq!(v6.to_string(), "2001:db8::/32");
         assert!(v6.contains("2001:db8:ffff::1".parse().unwrap()));
+        let (lo, hi) = Cidr::parse("10.1.0.0/16").unwrap().key_range();
+        assert_eq!(lo, [4, 10, 1, 0, 0]);
+        assert_eq!(hi, [4, 10, 1, 255, 255]);
+        let (lo, hi) = Cidr::parse("0.0.0.0/0").unwrap().key_range();
+        assert_eq!((lo, hi), (vec![4, 0, 0, 0, 0], vec![4, 255, 255, 255, 255]));
+        let (lo, hi) = Cidr::parse("::/0").unwrap().key_range();
+        let mapped = ip_key("::ffff:10.0.0.1".parse().unwrap());
+        assert!(lo <= mapped && mapped <= hi);
+        assert!(
+            ip_key("10.0.0.1".parse().unwrap()) < lo,
+            "families never mix"
+        );
         for bad in [
             "",
             "10.0.0.0/33",

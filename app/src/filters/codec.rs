@@ -42,6 +42,11 @@ impl Filter {
         out
     }
 
+    /// Whether a query parameter belongs to the filter's URL form (`f`, `join`, `g1`…`g9999`).
+    pub fn is_query_key(key: &str) -> bool {
+        key == "f" || key == "join" || is_group_name(key)
+    }
+
     /// Reads a filter from decoded query-string pairs and validates it. Errors name the parameter
     /// (`f`, `join`, `gN`) and, for conditions, which one (1-based, in URL order).
     pub fn from_query(params: &[(String, String)]) -> Result<Filter, FilterError> {

@@ -3,8 +3,9 @@
 //! # Semantics (the reference for both stores)
 //!
 //! Every field has an optional *text value*: the column's text, or for `metadata.<key>` the value of
-//! that key when it is a JSON string, an integer (its decimal text) or a boolean (`true`/`false`).
-//! Other metadata values (objects, arrays, non-integral numbers, `null`) have no text value.
+//! that key when it is a JSON string, an integer within i64 (its decimal text) or a boolean
+//! (`true`/`false`). Other metadata values (objects, arrays, other numbers, `null`) have no text
+//! value.
 //!
 //! - `is` / `any of` compare exactly (case and all); a missing value never matches.
 //! - `contains` / `starts with` ignore the case of ASCII letters (`A`–`Z`; other letters compare

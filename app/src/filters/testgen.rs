@@ -92,7 +92,9 @@ fn meta_value(rng: &mut Rng) -> Option<Value> {
         1 => Value::Null,
         2 => json!(rng.below(3) as i64 - 1),
         3 => json!(rng.chance(50)),
-        4 => json!(1.5),
+        4 if rng.chance(50) => json!(1.5),
+        // Above i64: an integer to PostgreSQL, a real to SQLite and serde_json; it has no text.
+        4 => json!(u64::MAX),
         5 => json!({"k": "alpha"}),
         _ => json!(rng.pick(WORDS)),
     })
@@ -145,7 +147,12 @@ pub fn condition(rng: &mut Rng) -> Condition {
         .into_iter()
         .filter(|o| o.applies_to(&field))
         .collect();
-    let op = *rng.pick(&ops);
+    // IP ranges have the most intricate compilation (a cast, a key range); give them weight.
+    let op = if field == Field::Ip && rng.chance(40) {
+        Op::InCidr
+    } else {
+        *rng.pick(&ops)
+    };
     let value = |rng: &mut Rng| -> String {
         if op == Op::InCidr {
             return rng.pick(CIDRS).to_string();
@@ -155,7 +162,15 @@ pub fn condition(rng: &mut Rng) -> Condition {
             (Some(allowed), true) => rng.pick(allowed).to_string(),
             _ if field == Field::Ip => rng.pick(IPS).to_string(),
             _ if matches!(field, Field::Metadata(_)) && rng.chance(30) => rng
-                .pick(&["-1", "0", "1", "true", "false", "1.5"])
+                .pick(&[
+                    "-1",
+                    "0",
+                    "1",
+                    "true",
+                    "false",
+                    "1.5",
+                    "18446744073709551615",
+                ])
                 .to_string(),
             _ if field == Field::ActorEmail && rng.chance(70) => {
                 if exact || rng.chance(50) {

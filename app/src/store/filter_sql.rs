@@ -9,6 +9,8 @@
 //! - Case-insensitive matching lowercases ASCII letters only: SQLite's `lower()` does exactly that,
 //!   PostgreSQL's does so under the "C" collation, and the needle is lowercased in Rust (ASCII) and
 //!   bound. Positions are found with `instr`/`strpos`, never LIKE, so `%` and `_` are literal.
+//! - IP ranges: PostgreSQL casts the text to `inet`; SQLite compares the `ip_bin` key column
+//!   (family byte and big-endian address) with `BETWEEN`.
 //! - Each negation is spelled `(T IS NULL OR …)`, so a missing value matches it rather than
 //!   producing SQL NULL.
 
@@ -24,19 +26,9 @@ pub(super) enum Dialect {
     Postgres,
 }
 
-/// Validates `filter` and refuses what this store cannot evaluate.
-///
-/// SQLite stores IP addresses as text only, and a CIDR range is no range over that text, so
-/// `in_cidr` is PostgreSQL-only for now.
-pub(super) fn check(filter: &Filter, dialect: Dialect) -> Result<(), FilterError> {
-    filter.validate()?;
-    if dialect == Dialect::Sqlite && filter.conditions().any(|c| c.op == Op::InCidr) {
-        return Err(FilterError::new(
-            "f",
-            "in CIDR range is not supported on this store yet",
-        ));
-    }
-    Ok(())
+/// Validates `filter`: the store refuses what it was not meant to run, whoever the caller is.
+pub(super) fn check(filter: &Filter) -> Result<(), FilterError> {
+    filter.validate()
 }
 
 /// Appends ` AND (…)` for a non-empty filter; nothing for an empty one. Call [`check`] first.
@@ -44,6 +36,7 @@ pub(super) fn push_filter<'a, DB>(sql: &mut QueryBuilder<'a, DB>, filter: &Filte
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     if filter.is_empty() {
         return;
@@ -106,6 +99,7 @@ fn push_text<'a, DB>(sql: &mut QueryBuilder<'a, DB>, field: &Field, d: Dialect)
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     let Field::Metadata(key) = field else {
         sql.push(column(field).unwrap_or("NULL"));
@@ -120,12 +114,16 @@ where
                 .push_bind(path.clone())
                 .push(") WHEN 'text' THEN json_extract(metadata, ")
                 .push_bind(path.clone())
-                .push(") WHEN 'integer' THEN CAST(json_extract(metadata, ")
+                // json_type says 'integer' for digits beyond i64 too, but extracts them as a real.
+                .push(") WHEN 'integer' THEN CASE WHEN typeof(json_extract(metadata, ")
+                .push_bind(path.clone())
+                .push(")) = 'integer' THEN CAST(json_extract(metadata, ")
                 .push_bind(path)
-                .push(") AS TEXT) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END)");
+                .push(") AS TEXT) END WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END)");
         }
         Dialect::Postgres => {
-            // Integers are numbers whose text is all digits; 1.5 or 1e3 have no text value.
+            // Integers are numbers whose text is all digits and that fit in i64 (as serde_json and
+            // SQLite's json_type see them); 1.5, 1e3 or 2^64-1 have no text value.
             sql.push("(CASE jsonb_typeof(metadata::jsonb -> ")
                 .push_bind(key.clone())
                 .push(") WHEN 'string' THEN metadata::jsonb ->> ")
@@ -134,7 +132,12 @@ where
                 .push_bind(key.clone())
                 .push(" WHEN 'number' THEN CASE WHEN (metadata::jsonb ->> ")
                 .push_bind(key.clone())
-                .push(") ~ '^-?[0-9]+$' THEN metadata::jsonb ->> ")
+                .push(") ~ '^-?[0-9]+$' AND (metadata::jsonb -> ")
+                .push_bind(key.clone())
+                .push(
+                    ")::numeric BETWEEN -9223372036854775808 AND 9223372036854775807 \
+                     THEN metadata::jsonb ->> ",
+                )
                 .push_bind(key.clone())
                 .push(" END END)");
         }
@@ -146,6 +149,7 @@ fn push_present<'a, DB>(sql: &mut QueryBuilder<'a, DB>, field: &Field, d: Dialec
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     match (field, d) {
         (Field::Metadata(key), Dialect::Sqlite) => {
@@ -170,6 +174,7 @@ fn push_position<'a, DB>(sql: &mut QueryBuilder<'a, DB>, c: &Condition, d: Diale
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     let needle = c
         .values
@@ -195,6 +200,7 @@ fn push_in_list<'a, DB>(sql: &mut QueryBuilder<'a, DB>, values: &[String])
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     sql.push("(");
     for (i, v) in values.iter().enumerate() {
@@ -210,6 +216,7 @@ fn push_condition<'a, DB>(sql: &mut QueryBuilder<'a, DB>, c: &Condition, d: Dial
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     let first = c.values.first().cloned().unwrap_or_default();
     sql.push("(");
@@ -265,8 +272,16 @@ where
                     .push_bind(net.to_string())
                     .push(" AS inet)");
             }
-            // Refused by `check`; match nothing rather than everything if it is ever skipped.
-            _ => {
+            // `ip_bin` keys sort by family, then address (migration 0002), so a range is a BETWEEN.
+            (Dialect::Sqlite, Some(net)) => {
+                let (lo, hi) = net.key_range();
+                sql.push("ip_bin BETWEEN ")
+                    .push_bind(lo)
+                    .push(" AND ")
+                    .push_bind(hi);
+            }
+            // Validation rules out a bad range; match nothing rather than everything.
+            (_, None) => {
                 sql.push("1 = 0");
             }
         },

@@ -14,6 +14,7 @@ mod keys;
 mod postgres;
 mod rows;
 mod sqlite;
+mod sqlite_ip;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 

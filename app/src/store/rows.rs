@@ -109,8 +109,9 @@ where
     DB::Arguments<'a>: Default,
     i64: Encode<'a, DB> + Type<DB>,
     String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
-    filter_sql::check(&q.filter, dialect).map_err(StoreError::InvalidFilter)?;
+    filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
     let mut sql =
         QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1 = 1"));
     if let Some(start) = q.start {

@@ -75,6 +75,7 @@ impl SqliteStore {
         sqlx::migrate!("../migrations/sqlite")
             .run(&mut writer_conn)
             .await?;
+        super::sqlite_ip::backfill(&mut writer_conn).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
@@ -407,7 +408,7 @@ async fn insert_events(
     let mut sql = QueryBuilder::<Sqlite>::new(
         "INSERT INTO events (id, occurred_at, received_at, event, category, action, outcome, \
          actor_id, actor_name, actor_type, actor_email, target_type, target_id, target_name, ip, \
-         user_agent, source, description, metadata, changes, idem_scope, idem_key) ",
+         user_agent, source, description, metadata, changes, idem_scope, idem_key, ip_bin) ",
     );
     sql.push_values(rows, |mut row, (id, scope, ev)| {
         let b = &ev.body;
@@ -437,7 +438,8 @@ async fn insert_events(
                     .and_then(|c| serde_json::to_string(c).ok()),
             )
             .push_bind(ev.idempotency_key.as_ref().map(|_| *scope))
-            .push_bind(ev.idempotency_key.as_deref());
+            .push_bind(ev.idempotency_key.as_deref())
+            .push_bind(super::sqlite_ip::ip_bin(b.ip.as_deref()));
     });
     sql.build().execute(&mut *tx).await?;
     Ok(())

@@ -27,7 +27,7 @@ pub async fn list(
     let query = parse_query(&params)?;
     match state.store.list(&query).await {
         Ok(page) => Ok(Json(page)),
-        // A well-formed filter this store cannot evaluate (in_cidr on SQLite).
+        // The store re-validates filters; parse_query already refused what it would refuse.
         Err(StoreError::InvalidFilter(e)) => Err(ApiError::Unprocessable(e.error, e.field)),
         Err(e) => Err(ApiError::store(e)),
     }
@@ -37,20 +37,11 @@ fn bad(field: &str, error: String) -> ApiError {
     ApiError::BadRequest(error, Some(field.into()))
 }
 
-/// Whether `key` belongs to the filter's URL form (`f`, `join`, `g1`…`g9999`).
-fn is_filter_param(key: &str) -> bool {
-    key == "f"
-        || key == "join"
-        || key
-            .strip_prefix('g')
-            .is_some_and(|d| (1..=4).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
-}
-
 /// Parses the query string; every problem names its parameter.
 pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
     let mut params: HashMap<&str, &String> = HashMap::new();
     for (k, v) in pairs {
-        if is_filter_param(k) {
+        if Filter::is_query_key(k) {
             continue;
         }
         if !["start", "end", "event", "limit", "cursor"].contains(&k.as_str()) {
