@@ -99,7 +99,10 @@ pub fn AuditLogsPage() -> impl IntoView {
     });
     let request = Memo::new(move |_| {
         let v = view.get();
-        let (start, end) = bounds(&v.range, &zone.get());
+        let (start, end) = match v.window {
+            Some((from, to)) => (Some(from), Some(to)),
+            None => bounds(&v.range, &zone.get()),
+        };
         Request {
             start,
             end,
@@ -232,7 +235,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                     <TimePicker
                         range=Signal::derive(move || view.get().range)
                         zone=zone.into()
-                        on_apply=Callback::new(move |range| set_view.run(View { range, ..view.get_untracked() }))
+                        on_apply=Callback::new(move |range| set_view.run(View { range, window: None, ..view.get_untracked() }))
                     />
                 </div>
                 <label class="field">

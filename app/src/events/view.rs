@@ -16,6 +16,8 @@ pub struct View {
     pub utc: bool,
     /// The conditions built in the filter editor or by clicking values.
     pub filter: Filter,
+    /// A window zoomed into on the volume chart, `[from, to)` in epoch ms; it overrides `range`.
+    pub window: Option<(i64, i64)>,
 }
 
 impl View {
@@ -29,6 +31,13 @@ impl View {
                 .unwrap_or_default(),
             event: map.get("event").filter(|e| !e.is_empty()),
             utc: map.get_str("tz") == Some("utc"),
+            window: match (
+                map.get_str("from").and_then(|v| v.parse::<i64>().ok()),
+                map.get_str("to").and_then(|v| v.parse::<i64>().ok()),
+            ) {
+                (Some(from), Some(to)) if from < to => Some((from, to)),
+                _ => None,
+            },
             filter: {
                 let pairs: Vec<(String, String)> = map
                     .into_iter()
@@ -50,6 +59,9 @@ impl View {
         }
         if self.utc {
             parts.push("tz=utc".to_string());
+        }
+        if let Some((from, to)) = self.window {
+            parts.push(format!("from={from}&to={to}"));
         }
         for (k, v) in self.filter.to_query() {
             parts.push(format!("{}={}", encode(&k), encode(&v)));
@@ -119,6 +131,7 @@ mod tests {
                 range: Preset::AllTime.into(),
                 event: Some("Login Failed".into()),
                 utc: true,
+                window: Some((1_764_000_000_000, 1_764_003_600_000)),
                 ..View::default()
             },
             View {
