@@ -10,10 +10,12 @@ use app::store::Store;
 use app::store::testing::TestDatabase;
 use server::AppState;
 use server::demo::Generator;
+use support::{LATENCY_SAMPLES, database_size, latency, machine, ms, pct, write_section};
+
+mod support;
 
 const BATCH: usize = 1000;
 const CLIENTS: usize = 8;
-const LATENCY_SAMPLES: usize = 2000;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -66,14 +68,27 @@ async fn main() -> anyhow::Result<()> {
     );
 
     eprintln!("measuring first-page latency…");
-    let newest = latency(&client, &format!("{base}/api/v1/events?limit=50"), &key).await?;
+    let newest = latency(
+        &client,
+        &format!("{base}/api/v1/events?limit=50"),
+        &key,
+        LATENCY_SAMPLES,
+    )
+    .await?;
     let by_name = latency(
         &client,
         &format!("{base}/api/v1/events?limit=50&event=Role%20Deleted"),
         &key,
+        LATENCY_SAMPLES,
     )
     .await?;
-    let page_html = latency(&client, &format!("{base}/settings/audit-logs"), &key).await?;
+    let page_html = latency(
+        &client,
+        &format!("{base}/settings/audit-logs"),
+        &key,
+        LATENCY_SAMPLES,
+    )
+    .await?;
 
     // Backfill: an import of history in no particular order, so every index insert lands
     // somewhere in the past. Measured after the first page, on top of the same store.
@@ -213,118 +228,4 @@ async fn ingest(
         latencies.extend(t.await??);
     }
     Ok((started.elapsed(), latencies))
-}
-
-/// p50, p95, p99 of `LATENCY_SAMPLES` sequential GETs (after a short warm-up).
-async fn latency(client: &reqwest::Client, url: &str, key: &str) -> anyhow::Result<[Duration; 3]> {
-    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
-    for i in 0..LATENCY_SAMPLES + 50 {
-        let t = Instant::now();
-        let resp = client.get(url).bearer_auth(key).send().await?;
-        anyhow::ensure!(resp.status() == 200, "{url} answered {}", resp.status());
-        resp.bytes().await?;
-        if i >= 50 {
-            samples.push(t.elapsed());
-        }
-    }
-    Ok([
-        pct(&mut samples, 50.0),
-        pct(&mut samples, 95.0),
-        pct(&mut samples, 99.0),
-    ])
-}
-
-fn pct(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort_unstable();
-    let idx = ((samples.len() as f64 * p / 100.0).ceil() as usize).saturating_sub(1);
-    samples.get(idx).copied().unwrap_or_default()
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// CPU, cores, memory, kernel and compiler of this machine, as a Markdown list.
-fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")
-                .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let mem_kib: u64 = std::fs::read_to_string("/proc/meminfo")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("MemTotal:")
-                .and_then(|r| r.trim().trim_end_matches(" kB").parse().ok())
-        })
-        .unwrap_or(0);
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let rustc = std::process::Command::new("rustc")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    let pg = std::process::Command::new("psql")
-        .arg("--version")
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .trim()
-                .trim_start_matches("psql (PostgreSQL) ")
-                .to_string()
-        })
-        .unwrap_or_default();
-    format!(
-        "- Machine: {cpu}, {cores} cores, {:.0} GiB RAM, Linux {}, {rustc}; SQLite in WAL mode with synchronous=FULL, PostgreSQL {pg} with synchronous_commit=on, both on the local disk.\n",
-        mem_kib as f64 / 1_048_576.0,
-        kernel.trim()
-    )
-}
-
-/// Replaces (or appends) the section between this benchmark's markers in BENCHMARKS.md.
-fn write_section(name: &str, body: &str) -> anyhow::Result<()> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
-    let begin = format!("<!-- bench:{name}:begin -->");
-    let end = format!("<!-- bench:{name}:end -->");
-    let current = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| "# Benchmarks\n\nFigures measured on real hardware by the bench commands; each section says how.\n".into());
-    let block = format!("{begin}\n{body}{end}");
-    let next = match (current.find(&begin), current.find(&end)) {
-        (Some(b), Some(e)) if e > b => {
-            format!("{}{block}{}", &current[..b], &current[e + end.len()..])
-        }
-        _ => format!("{}\n{block}\n", current.trim_end()),
-    };
-    std::fs::write(&path, next)?;
-    Ok(())
-}
-
-/// Bytes the store occupies: the SQLite file (with its WAL), or the PostgreSQL database.
-async fn database_size(url: &str) -> u64 {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        return ["", "-wal"]
-            .iter()
-            .filter_map(|suffix| std::fs::metadata(format!("{path}{suffix}")).ok())
-            .map(|m| m.len())
-            .sum();
-    }
-    let size = async {
-        use sqlx::Connection as _;
-        let mut conn = sqlx::PgConnection::connect(url).await?;
-        let (bytes,): (i64,) = sqlx::query_as("SELECT pg_database_size(current_database())")
-            .fetch_one(&mut conn)
-            .await?;
-        anyhow::Ok(bytes)
-    };
-    size.await
-        .ok()
-        .and_then(|b| u64::try_from(b).ok())
-        .unwrap_or(0)
 }
