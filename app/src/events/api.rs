@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 
 use super::query::EventPage;
+#[cfg(feature = "ssr")]
+use super::query::EventQuery;
 
 /// One page of events for the page's current view, newest first. `start` and `end` are the
 /// view's resolved bounds in epoch milliseconds (the browser resolves calendar presets in its own
@@ -19,8 +21,32 @@ pub async fn list_events(
     filter: String,
     cursor: Option<String>,
 ) -> Result<EventPage, ServerFnError> {
-    use super::query::{Cursor, EventQuery};
+    use super::query::Cursor;
     let store = ssr::store()?;
+    let view = parse_view(start, end, event, &filter)?;
+    let cursor = match cursor {
+        Some(c) => Some(Cursor::decode(&c).map_err(|e| ServerFnError::new(e.error))?),
+        None => None,
+    };
+    let query = EventQuery {
+        limit: 50,
+        cursor,
+        ..view
+    };
+    store.list(&query).await.map_err(ssr::internal)
+}
+
+/// The view the page's server functions are given: `start`/`end` in epoch milliseconds, the event
+/// name (empty for any) and the filter as JSON (empty for none), validated. Shared by
+/// [`list_events`] and [`super::stats_api::view_stats`] so the list and its statistics always
+/// describe the same rows.
+#[cfg(feature = "ssr")]
+pub(crate) fn parse_view(
+    start: Option<i64>,
+    end: Option<i64>,
+    event: Option<String>,
+    filter: &str,
+) -> Result<EventQuery, ServerFnError> {
     let time = |ms: Option<i64>| -> Result<_, ServerFnError> {
         ms.map(|ms| {
             chrono::DateTime::from_timestamp_millis(ms)
@@ -31,22 +57,16 @@ pub async fn list_events(
     let filter: crate::filters::Filter = if filter.is_empty() {
         Default::default()
     } else {
-        serde_json::from_str(&filter).map_err(|_| ServerFnError::new("the filter is malformed"))?
+        serde_json::from_str(filter).map_err(|_| ServerFnError::new("the filter is malformed"))?
     };
     filter.validate().map_err(|e| ServerFnError::new(e.error))?;
-    let cursor = match cursor {
-        Some(c) => Some(Cursor::decode(&c).map_err(|e| ServerFnError::new(e.error))?),
-        None => None,
-    };
-    let query = EventQuery {
+    Ok(EventQuery {
         start: time(start)?,
         end: time(end)?,
         event: event.filter(|e| !e.is_empty()),
-        limit: 50,
-        cursor,
         filter,
-    };
-    store.list(&query).await.map_err(ssr::internal)
+        ..EventQuery::default()
+    })
 }
 
 /// The event names seen so far, for the event filter.
@@ -56,7 +76,7 @@ pub async fn event_names() -> Result<Vec<String>, ServerFnError> {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use leptos::prelude::*;
 
     use crate::store::{Store, StoreError};

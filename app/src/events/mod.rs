@@ -5,6 +5,8 @@ mod filter_bar;
 pub mod model;
 pub mod page;
 pub mod query;
+pub mod stats;
+pub mod stats_api;
 mod time;
 mod time_picker;
 pub mod view;

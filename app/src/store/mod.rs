@@ -15,6 +15,9 @@ mod postgres;
 mod rows;
 mod sqlite;
 mod sqlite_ip;
+mod stats;
+#[cfg(test)]
+mod stats_tests;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 

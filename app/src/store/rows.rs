@@ -112,8 +112,31 @@ where
     Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
-    let mut sql =
-        QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1 = 1"));
+    let mut sql = QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events"));
+    push_where(&mut sql, q, dialect);
+    if let Some(c) = q.cursor {
+        sql.push(" AND (occurred_at, id) < (")
+            .push_bind(c.occurred_at_ms)
+            .push(", ")
+            .push_bind(c.id)
+            .push(")");
+    }
+    sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
+        .push_bind(i64::from(q.effective_limit()) + 1);
+    Ok(sql)
+}
+
+/// Appends ` WHERE …` selecting the view of `q`: its time range, event name and filter (not its
+/// cursor or limit). Shared by the list and the view statistics, so both see the same rows. Call
+/// [`filter_sql::check`] first.
+pub(super) fn push_where<'a, DB>(sql: &mut QueryBuilder<'a, DB>, q: &EventQuery, dialect: Dialect)
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+    String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
+{
+    sql.push(" WHERE 1 = 1");
     if let Some(start) = q.start {
         sql.push(" AND occurred_at >= ")
             .push_bind(start.timestamp_millis());
@@ -125,17 +148,7 @@ where
     if let Some(name) = &q.event {
         sql.push(" AND event = ").push_bind(name.clone());
     }
-    filter_sql::push_filter(&mut sql, &q.filter, dialect);
-    if let Some(c) = q.cursor {
-        sql.push(" AND (occurred_at, id) < (")
-            .push_bind(c.occurred_at_ms)
-            .push(", ")
-            .push_bind(c.id)
-            .push(")");
-    }
-    sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
-        .push_bind(i64::from(q.effective_limit()) + 1);
-    Ok(sql)
+    filter_sql::push_filter(sql, &q.filter, dialect);
 }
 
 /// The page for `q` from the rows [`list_query`] returned.

@@ -40,7 +40,7 @@ struct WriteJob {
 }
 
 pub(super) struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     tx: Mutex<Option<mpsc::Sender<WriteJob>>>,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// The change feed; the writer sends on it after each commit that stored events.

@@ -3,11 +3,12 @@
 mod error;
 mod ingest;
 mod read;
+mod stats;
 
 use app::store::{ApiKey, Store};
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::routing::post;
+use axum::routing::{get, post};
 
 pub use error::ApiError;
 
@@ -16,6 +17,7 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/events", post(ingest::ingest).get(read::list))
+        .route("/events/stats", get(stats::stats))
         .fallback(|| async { ApiError::NotFound })
 }
 

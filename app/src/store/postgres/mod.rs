@@ -39,7 +39,7 @@ const QUEUE_DEPTH: usize = 1024;
 const READERS: u32 = 8;
 
 pub(super) struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     tx: Mutex<Option<mpsc::Sender<WriteJob>>>,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
     feed: broadcast::Sender<Committed>,

@@ -1,0 +1,301 @@
+//! The proof that the view statistics mean what they say: random events in a real store, random
+//! views (time ranges, event names, filters), and facets, counts and histograms from SQL must equal
+//! a plain Rust computation over the same events with [`Filter::matches`]. Runs on SQLite always and
+//! on PostgreSQL when `AUDITLOG_TEST_PG_URL` is set; the same seed gives the same events on both,
+//! so the two stores are also held to the same answers.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::testing::TestDatabase;
+use super::{AppendOutcome, AppendRequest, ItemResult, Store};
+use crate::events::model::{Event, parse_event};
+use crate::events::query::{EventQuery, MAX_LIMIT};
+use crate::events::stats::{Bucket, COUNT_CAP, Count, FacetKey, Facets, MAX_BARS};
+use crate::filters::testgen::{self, Rng};
+
+const EVENTS: usize = 400;
+const VIEWS: usize = 150;
+const DAY: i64 = 86_400_000;
+
+/// Stores random events: most within the last two days, some over the last three years (so that
+/// month and year buckets have several bars), and returns them as stored.
+async fn seed(store: &Store, rng: &mut Rng, now_ms: i64) -> Vec<Event> {
+    let now = DateTime::from_timestamp_millis(now_ms).expect("now");
+    for _ in 0..EVENTS / 100 {
+        let items = (0..100)
+            .map(|_| {
+                let back = if rng.chance(70) {
+                    (rng.next() % (2 * DAY as u64)) as i64
+                } else {
+                    (rng.next() % (3 * 365 * DAY as u64)) as i64
+                };
+                // Many events share a minute, a few share a millisecond.
+                let at = (now_ms - back) / 1000 * 1000;
+                Ok(parse_event(&testgen::event_json(rng, at), now).expect("valid event"))
+            })
+            .collect();
+        let outcome = store
+            .append(AppendRequest {
+                scope: "stats".into(),
+                request_key: None,
+                items,
+            })
+            .await
+            .expect("append");
+        let AppendOutcome::Done { results, .. } = outcome else {
+            panic!("no idempotency key was sent");
+        };
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, ItemResult::Stored { .. }))
+        );
+    }
+    let mut events = Vec::new();
+    let mut q = EventQuery {
+        limit: MAX_LIMIT,
+        ..EventQuery::default()
+    };
+    loop {
+        let page = store.list(&q).await.expect("list");
+        events.extend(page.events);
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(crate::events::query::Cursor::decode(&c).expect("cursor")),
+            None => break,
+        }
+    }
+    assert_eq!(events.len(), EVENTS);
+    events
+}
+
+fn ms(e: &Event) -> i64 {
+    e.body.occurred_at.timestamp_millis()
+}
+
+fn in_time(q: &EventQuery, t: i64) -> bool {
+    q.start.is_none_or(|s| t >= s.timestamp_millis())
+        && q.end.is_none_or(|e| t < e.timestamp_millis())
+}
+
+/// The reference view: the events `q` selects.
+fn view<'a>(events: &'a [Event], q: &EventQuery) -> Vec<&'a Event> {
+    events
+        .iter()
+        .filter(|e| in_time(q, ms(e)))
+        .filter(|e| q.event.as_ref().is_none_or(|n| &e.body.event == n))
+        .filter(|e| q.filter.matches(e))
+        .collect()
+}
+
+fn facet_value(key: FacetKey, e: &Event) -> String {
+    match key {
+        FacetKey::Event => e.body.event.clone(),
+        FacetKey::Category => e.body.category.clone(),
+        FacetKey::User => e.body.actor.name.clone(),
+        FacetKey::Outcome => e.body.outcome.as_str().to_string(),
+    }
+}
+
+fn expected_facets(hits: &[&Event], limit: usize) -> Facets {
+    let fields = FacetKey::ALL
+        .into_iter()
+        .map(|key| {
+            let mut counts: HashMap<String, u64> = HashMap::new();
+            for e in hits {
+                *counts.entry(facet_value(key, e)).or_default() += 1;
+            }
+            let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+            // Most frequent first, then by value in byte order (Rust's `str` order).
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            values.truncate(limit);
+            crate::events::stats::FacetField { field: key, values }
+        })
+        .collect();
+    Facets { fields }
+}
+
+/// The histogram range by its definition: the view's bounds, a missing one from the events within
+/// the view's time bounds (ignoring the rest of the view).
+fn expected_range(events: &[Event], q: &EventQuery) -> Option<(i64, i64)> {
+    let times = || events.iter().map(ms).filter(|t| in_time(q, *t));
+    let start = q
+        .start
+        .map(|t| t.timestamp_millis())
+        .or_else(|| times().min())?;
+    let end = q
+        .end
+        .map(|t| t.timestamp_millis())
+        .or_else(|| times().max().map(|m| m + 1))?;
+    (start < end).then_some((start, end))
+}
+
+/// Each bar counted by walking bar edges, not by SQL's arithmetic.
+fn expected_histogram(
+    hits: &[&Event],
+    bucket: Bucket,
+    (start, end): (i64, i64),
+) -> Vec<(i64, u64)> {
+    bucket
+        .starts(start, end)
+        .into_iter()
+        .map(|bar| {
+            let next = bucket.next(bar);
+            let n = hits
+                .iter()
+                .map(|e| ms(e))
+                .filter(|t| *t >= bar && *t < next && *t >= start && *t < end)
+                .count();
+            (bar, n as u64)
+        })
+        .collect()
+}
+
+/// A random view: bounds from a few kinds of range, sometimes an event name, often a filter.
+fn random_view(rng: &mut Rng, now_ms: i64, names: &[String]) -> EventQuery {
+    let time = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms);
+    let span = *rng.pick(&[3_600_000, DAY, 7 * DAY, 90 * DAY, 400 * DAY, 4 * 365 * DAY]);
+    let end = now_ms - (rng.next() % (span as u64 / 2 + 1)) as i64;
+    let start = end - span - (rng.next() % 60_000) as i64;
+    let (start, end) = match rng.below(5) {
+        0 => (None, None),
+        1 => (Some(start), None),
+        2 => (None, Some(end)),
+        _ => (Some(start), Some(end)),
+    };
+    EventQuery {
+        start: start.and_then(time),
+        end: end.and_then(time),
+        event: rng.chance(15).then(|| rng.pick(names).clone()),
+        filter: if rng.chance(60) {
+            testgen::filter(rng)
+        } else {
+            Default::default()
+        },
+        ..EventQuery::default()
+    }
+}
+
+async fn stats_agree_with_rust(db: &TestDatabase, seed_value: u64) {
+    let store = Store::open(&db.url).await.expect("open store");
+    let mut rng = Rng::new(seed_value);
+    let now_ms = Utc::now().timestamp_millis();
+    let events = seed(&store, &mut rng, now_ms).await;
+    let names: Vec<String> = events
+        .iter()
+        .take(20)
+        .map(|e| e.body.event.clone())
+        .collect();
+    let (mut nonempty, mut bars_checked) = (0, 0);
+    for i in 0..VIEWS {
+        let q = random_view(&mut rng, now_ms, &names);
+        let hits = view(&events, &q);
+        let label = format!(
+            "view {i}: {:?} {:?} {:?} {:?}",
+            q.start,
+            q.end,
+            q.event,
+            q.filter.to_query()
+        );
+        if !hits.is_empty() {
+            nonempty += 1;
+        }
+
+        let limit = 1 + rng.below(6);
+        let facets = store.facets(&q, limit as u32).await.expect("facets");
+        assert_eq!(facets, expected_facets(&hits, limit), "{label}");
+
+        let count = store.count(&q).await.expect("count");
+        assert_eq!(
+            count,
+            Count::capped(hits.len() as u64, COUNT_CAP),
+            "{label}"
+        );
+        let cap = rng.below(EVENTS) as u64;
+        let capped = store.count_up_to(&q, cap).await.expect("capped count");
+        assert_eq!(
+            capped,
+            Count::capped(hits.len() as u64, cap),
+            "{label} cap {cap}"
+        );
+
+        let range = expected_range(&events, &q);
+        assert_eq!(
+            store.histogram_range(&q).await.expect("range"),
+            range,
+            "{label}"
+        );
+        let (bucket, auto) = store.view_histogram(&q).await.expect("histogram");
+        match range {
+            None => assert!(auto.is_empty(), "{label}"),
+            Some((start, end)) => {
+                assert_eq!(bucket, Bucket::for_range(start, end), "{label}");
+                assert!(auto.len() as u64 <= MAX_BARS || bucket == Bucket::Year);
+                assert_eq!(
+                    auto,
+                    expected_histogram(&hits, bucket, (start, end)),
+                    "{label}"
+                );
+                let in_range = hits
+                    .iter()
+                    .filter(|e| ms(e) >= start && ms(e) < end)
+                    .count();
+                assert_eq!(auto.iter().map(|b| b.1).sum::<u64>(), in_range as u64);
+                // Every other bucket that gives a reasonable number of bars, too.
+                for b in Bucket::ALL {
+                    if b.bars(start, end) > 5_000 || b == bucket {
+                        continue;
+                    }
+                    let got = store.histogram(&q, b).await.expect("histogram");
+                    assert_eq!(
+                        got,
+                        expected_histogram(&hits, b, (start, end)),
+                        "{label} {b:?}"
+                    );
+                    bars_checked += got.len();
+                }
+            }
+        }
+    }
+    eprintln!("compared {VIEWS} views ({nonempty} non-empty), {bars_checked} extra bars");
+    assert!(
+        nonempty * 2 > VIEWS,
+        "only {nonempty} of {VIEWS} views held events"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn view_stats_agree_with_rust_on_sqlite() {
+    stats_agree_with_rust(&TestDatabase::sqlite(), 21).await;
+    stats_agree_with_rust(&TestDatabase::sqlite(), 22).await;
+}
+
+#[tokio::test]
+async fn view_stats_agree_with_rust_on_postgres() {
+    let Ok(admin) = std::env::var("AUDITLOG_TEST_PG_URL") else {
+        eprintln!("AUDITLOG_TEST_PG_URL is not set; skipping the PostgreSQL run");
+        return;
+    };
+    stats_agree_with_rust(&TestDatabase::postgres(&admin).await, 21).await;
+    stats_agree_with_rust(&TestDatabase::postgres(&admin).await, 22).await;
+}
+
+#[tokio::test]
+async fn an_empty_store_has_no_bars_and_a_zero_count() {
+    let db = TestDatabase::sqlite();
+    let store = Store::open(&db.url).await.expect("open store");
+    let q = EventQuery::default();
+    assert_eq!(store.view_histogram(&q).await.expect("histogram").1, vec![]);
+    assert_eq!(
+        store.count(&q).await.expect("count"),
+        Count {
+            value: 0,
+            exact: true
+        }
+    );
+    let facets = store.facets(&q, 5).await.expect("facets");
+    assert!(facets.fields.iter().all(|f| f.values.is_empty()));
+    store.close().await;
+}
