@@ -45,6 +45,8 @@ pub async fn list_events(
         limit: 50,
         cursor,
         filter,
+        // The page has no sort control yet: newest first, as its cursors say.
+        sort: Default::default(),
     };
     store.list(&query).await.map_err(ssr::internal)
 }
