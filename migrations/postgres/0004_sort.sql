@@ -18,10 +18,10 @@
 -- Time needs nothing new (`events_time`, scanned backwards for ascending); Seq uses the primary
 -- key (id, occurred_at). Target and IP sort as '' when absent, hence the COALESCE expressions.
 --
--- EXPLAIN, first page and a page after a cursor (the sort_tests assert the absence of a Sort node):
---   Limit -> Merge Append (Sort Key: ((actor_name)::text) COLLATE "C", id)
+-- Expected plan (not yet confirmed with EXPLAIN on a large table at the time of writing):
+--   Limit -> Merge Append (Sort Key: (actor_name COLLATE "C"), id)
 --            -> Index Scan using events_pYYYYMM_..._idx on events_pYYYYMM
---                 Index Cond: (ROW((actor_name)::text COLLATE "C", id) > ROW($1, $2))   [deep page]
+--                 Index Cond: (ROW((actor_name COLLATE "C"), id) > ROW($1, $2))   [deep page]
 CREATE INDEX events_sort_event    ON events ((event COLLATE "C"), id);
 CREATE INDEX events_sort_category ON events ((category COLLATE "C"), id);
 CREATE INDEX events_sort_user     ON events ((actor_name COLLATE "C"), id);
