@@ -17,45 +17,227 @@ pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page a caller may ask for.
 pub const MAX_LIMIT: u32 = 2000;
 
-/// A position in the newest-first order: the last row of the previous page.
+/// A column the list can be ordered by. The description is deliberately absent: free text up to
+/// 4 KiB is neither a useful order nor one worth an index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortKey {
+    /// `occurred_at`.
+    #[default]
+    Time,
+    /// The sequence number, `id`.
+    Seq,
+    Event,
+    Category,
+    /// The actor's name.
+    User,
+    Outcome,
+    /// The target's name; an event without one sorts as the empty string.
+    Target,
+    /// The address as canonical text (not numerically); an event without one sorts as "".
+    Ip,
+}
+
+impl SortKey {
+    /// Every key, in the order the documentation lists them.
+    pub const ALL: [SortKey; 8] = [
+        SortKey::Time,
+        SortKey::Seq,
+        SortKey::Event,
+        SortKey::Category,
+        SortKey::User,
+        SortKey::Outcome,
+        SortKey::Target,
+        SortKey::Ip,
+    ];
+
+    /// The key's name in URLs and the REST API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Time => "time",
+            SortKey::Seq => "seq",
+            SortKey::Event => "event",
+            SortKey::Category => "category",
+            SortKey::User => "user",
+            SortKey::Outcome => "outcome",
+            SortKey::Target => "target",
+            SortKey::Ip => "ip",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// True for keys whose values are integers (the others are text).
+    pub fn is_integer(self) -> bool {
+        matches!(self, SortKey::Time | SortKey::Seq)
+    }
+
+    /// The value `event` sorts by under this key: NULL target and IP become "", the rule the
+    /// stores apply with `COALESCE(col, '')`.
+    pub fn value_of(self, event: &Event) -> SortValue {
+        let b = &event.body;
+        let text = |s: &str| SortValue::Text(s.to_string());
+        match self {
+            SortKey::Time => SortValue::Int(b.occurred_at.timestamp_millis()),
+            SortKey::Seq => SortValue::Int(event.id),
+            SortKey::Event => text(&b.event),
+            SortKey::Category => text(&b.category),
+            SortKey::User => text(&b.actor.name),
+            SortKey::Outcome => text(b.outcome.as_str()),
+            SortKey::Target => text(
+                b.target
+                    .as_ref()
+                    .and_then(|t| t.name.as_deref())
+                    .unwrap_or(""),
+            ),
+            SortKey::Ip => text(b.ip.as_deref().unwrap_or("")),
+        }
+    }
+}
+
+/// Ascending or descending.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dir {
+    Asc,
+    #[default]
+    Desc,
+}
+
+/// The list's order: by `key`, then by `id` in the same direction, so the order is total and a
+/// keyset cursor can name a position in it. The default is newest first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sort {
+    pub key: SortKey,
+    pub dir: Dir,
+}
+
+impl Sort {
+    pub fn new(key: SortKey, dir: Dir) -> Self {
+        Self { key, dir }
+    }
+
+    /// The URL form: the key's name, with a leading `-` when descending (`event`, `-time`).
+    pub fn to_param(self) -> String {
+        match self.dir {
+            Dir::Asc => self.key.as_str().to_string(),
+            Dir::Desc => format!("-{}", self.key.as_str()),
+        }
+    }
+
+    /// Parses [`Sort::to_param`]'s form; the error names the parameter `sort`.
+    pub fn from_param(text: &str) -> Result<Self, QueryError> {
+        let (dir, name) = match text.strip_prefix('-') {
+            Some(rest) => (Dir::Desc, rest),
+            None => (Dir::Asc, text),
+        };
+        let key = SortKey::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
+            QueryError::new(
+                "sort",
+                format!(
+                    "sort must be one of {}, optionally preceded by `-` for descending",
+                    names.join(", ")
+                ),
+            )
+        })?;
+        Ok(Self { key, dir })
+    }
+}
+
+/// The sort value of a row: an integer for time and seq, text for the others (never NULL: a
+/// missing target or IP is the empty string).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SortValue {
+    Int(i64),
+    Text(String),
+}
+
+/// A position in a sorted list: the sort, and the last row of the previous page (its sort value
+/// and id).
 ///
-/// Keyset pagination on `(occurred_at, id)`: unlike OFFSET it costs the same on page 1,000 as on
-/// page 1, and rows arriving while a reader pages never shift or repeat what it sees.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Keyset pagination on `(value, id)`: unlike OFFSET it costs the same on page 1,000 as on page 1,
+/// and rows arriving while a reader pages never shift or repeat what it sees. A cursor is only
+/// valid for the sort it was issued for; [`EventQuery::check_cursor`] refuses it otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
-    pub occurred_at_ms: i64,
+    pub sort: Sort,
+    pub value: SortValue,
     pub id: i64,
 }
 
 impl Cursor {
-    pub fn after(event: &Event) -> Self {
+    /// The position just after `event` in the order `sort`.
+    pub fn after(event: &Event, sort: Sort) -> Self {
         Self {
-            occurred_at_ms: event.body.occurred_at.timestamp_millis(),
+            sort,
+            value: sort.key.value_of(event),
             id: event.id,
         }
     }
 
-    /// The opaque text form handed to clients.
+    /// The opaque text form handed to clients: base64 of `v2:<key>:<asc|desc>:<id>:<value>`. The
+    /// value comes last so that it may contain `:`.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("v1:{}:{}", self.occurred_at_ms, self.id))
+        let value = match &self.value {
+            SortValue::Int(n) => n.to_string(),
+            SortValue::Text(s) => s.clone(),
+        };
+        let dir = match self.sort.dir {
+            Dir::Asc => "asc",
+            Dir::Desc => "desc",
+        };
+        let key = self.sort.key.as_str();
+        URL_SAFE_NO_PAD.encode(format!("v2:{key}:{dir}:{}:{value}", self.id))
     }
 
+    /// Reads [`Cursor::encode`]'s form, and the `v1:<ms>:<id>` cursors of the newest-first order
+    /// that servers issued before sorting existed.
     pub fn decode(text: &str) -> Result<Self, QueryError> {
         let bad = || QueryError::new("cursor", "cursor is not one this server issued");
         let raw = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
         let raw = String::from_utf8(raw).map_err(|_| bad())?;
-        let mut parts = raw.split(':');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("v1"), Some(ms), Some(id), None) => Ok(Self {
-                occurred_at_ms: ms.parse().map_err(|_| bad())?,
-                id: id.parse().map_err(|_| bad())?,
-            }),
-            _ => Err(bad()),
+        let int = |s: &str| s.parse::<i64>().map_err(|_| bad());
+        if let Some(rest) = raw.strip_prefix("v1:") {
+            let (ms, id) = rest.split_once(':').ok_or_else(bad)?;
+            return Ok(Self {
+                sort: Sort::default(),
+                value: SortValue::Int(int(ms)?),
+                id: int(id)?,
+            });
         }
+        let mut parts = raw.splitn(5, ':');
+        let (Some("v2"), Some(key), Some(dir), Some(id), Some(value)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(bad());
+        };
+        let key = SortKey::parse(key).ok_or_else(bad)?;
+        let dir = match dir {
+            "asc" => Dir::Asc,
+            "desc" => Dir::Desc,
+            _ => return Err(bad()),
+        };
+        let value = if key.is_integer() {
+            SortValue::Int(int(value)?)
+        } else {
+            SortValue::Text(value.to_string())
+        };
+        Ok(Self {
+            sort: Sort { key, dir },
+            value,
+            id: int(id)?,
+        })
     }
 }
 
-/// One read of the event list, newest first. `start` is inclusive, `end` exclusive.
+/// One read of the event list, in the order `sort`. `start` is inclusive, `end` exclusive.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventQuery {
     pub start: Option<DateTime<Utc>>,
@@ -68,6 +250,9 @@ pub struct EventQuery {
     pub filter: Filter,
     pub limit: u32,
     pub cursor: Option<Cursor>,
+    /// The order; newest first by default. A `cursor` must have been issued for the same sort.
+    #[serde(default)]
+    pub sort: Sort,
 }
 
 impl EventQuery {
@@ -76,6 +261,26 @@ impl EventQuery {
         match self.limit {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
+        }
+    }
+
+    /// Refuses a cursor issued for another sort: its position means nothing in this order, and
+    /// following it would silently skip or repeat rows.
+    pub fn check_cursor(&self) -> Result<(), QueryError> {
+        match &self.cursor {
+            Some(c) if c.sort != self.sort => Err(QueryError::new(
+                "cursor",
+                format!(
+                    "cursor belongs to the sort `{}`, not `{}`; start again without a cursor",
+                    c.sort.to_param(),
+                    self.sort.to_param()
+                ),
+            )),
+            // Only a hand-built cursor can get this wrong; decoding checks it.
+            Some(c) if c.sort.key.is_integer() != matches!(c.value, SortValue::Int(_)) => Err(
+                QueryError::new("cursor", "cursor is not one this server issued"),
+            ),
+            _ => Ok(()),
         }
     }
 }
@@ -110,22 +315,91 @@ mod tests {
 
     #[test]
     fn cursor_round_trips_and_rejects_foreign_text() {
-        let c = Cursor {
-            occurred_at_ms: 1_764_061_200_123,
-            id: 42,
-        };
-        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        let cursors = [
+            Cursor {
+                sort: Sort::default(),
+                value: SortValue::Int(1_764_061_200_123),
+                id: 42,
+            },
+            Cursor {
+                sort: Sort::new(SortKey::Target, Dir::Asc),
+                value: SortValue::Text("a:b:c Ünï".into()),
+                id: 7,
+            },
+            Cursor {
+                sort: Sort::new(SortKey::Ip, Dir::Desc),
+                value: SortValue::Text(String::new()),
+                id: 1,
+            },
+        ];
+        for c in cursors {
+            assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        }
         for bad in [
             "",
             "abc",
             &URL_SAFE_NO_PAD.encode("v2:1:2"),
             &URL_SAFE_NO_PAD.encode("v1:x:2"),
+            &URL_SAFE_NO_PAD.encode("v1:1:2:3"),
+            &URL_SAFE_NO_PAD.encode("v2:time:desc:5:abc"),
+            &URL_SAFE_NO_PAD.encode("v2:colour:desc:5:abc"),
+            &URL_SAFE_NO_PAD.encode("v2:event:up:5:abc"),
+            &URL_SAFE_NO_PAD.encode("v3:event:asc:5:abc"),
         ] {
             assert_eq!(
                 Cursor::decode(bad).unwrap_err().field.as_deref(),
-                Some("cursor")
+                Some("cursor"),
+                "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn v1_cursors_still_mean_newest_first() {
+        let c = Cursor::decode(&URL_SAFE_NO_PAD.encode("v1:1764061200123:42")).unwrap();
+        assert_eq!(c.sort, Sort::new(SortKey::Time, Dir::Desc));
+        assert_eq!(c.value, SortValue::Int(1_764_061_200_123));
+        assert_eq!(c.id, 42);
+    }
+
+    #[test]
+    fn sort_params_round_trip_and_bad_ones_name_sort() {
+        for key in SortKey::ALL {
+            for dir in [Dir::Asc, Dir::Desc] {
+                let s = Sort::new(key, dir);
+                assert_eq!(Sort::from_param(&s.to_param()).unwrap(), s);
+            }
+        }
+        assert_eq!(Sort::default().to_param(), "-time");
+        assert_eq!(
+            Sort::from_param("-user").unwrap(),
+            Sort::new(SortKey::User, Dir::Desc)
+        );
+        for bad in ["", "-", "--time", "description", "Time", "+time", "time "] {
+            assert_eq!(
+                Sort::from_param(bad).unwrap_err().field.as_deref(),
+                Some("sort"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cursor_from_another_sort_is_refused() {
+        let c = Cursor {
+            sort: Sort::new(SortKey::Event, Dir::Asc),
+            value: SortValue::Text("Login".into()),
+            id: 3,
+        };
+        let mut q = EventQuery {
+            cursor: Some(c),
+            ..EventQuery::default()
+        };
+        let err = q.check_cursor().unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("cursor"));
+        assert!(err.error.contains("`event`"), "{}", err.error);
+        q.sort = Sort::new(SortKey::Event, Dir::Asc);
+        assert!(q.check_cursor().is_ok());
     }
 
     #[test]

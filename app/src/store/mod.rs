@@ -13,6 +13,9 @@ mod filter_tests;
 mod keys;
 mod postgres;
 mod rows;
+mod sort_sql;
+#[cfg(test)]
+mod sort_tests;
 mod sqlite;
 mod sqlite_ip;
 mod stats;
@@ -64,6 +67,9 @@ pub enum StoreError {
     /// The query's filter is invalid or uses what this store cannot evaluate; safe to show.
     #[error("invalid filter: {0}")]
     InvalidFilter(crate::filters::FilterError),
+    /// The query is inconsistent (a cursor issued for another sort); safe to show, names the field.
+    #[error("invalid query: {0}")]
+    InvalidQuery(crate::events::query::QueryError),
 }
 
 /// One ingest request as the writer sees it.
@@ -165,7 +171,7 @@ impl Store {
         }
     }
 
-    /// One page of events, newest first.
+    /// One page of events, in the query's order (newest first by default).
     pub async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.list(q).await,

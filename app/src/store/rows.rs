@@ -10,6 +10,7 @@ use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
 use super::StoreError;
 use super::filter_sql::{self, Dialect};
+use super::sort_sql;
 use crate::events::model::{Actor, ActorKind, Event, EventBody, Outcome, Target};
 use crate::events::query::{Cursor, EventPage, EventQuery};
 
@@ -95,11 +96,12 @@ impl EventRow {
     }
 }
 
-/// The keyset list query for `q`: newest first on `(occurred_at, id)`, one row more than the page
-/// size so that [`into_page`] can tell whether a next page exists without a count.
+/// The keyset list query for `q`: in the order `q.sort` on `(sort expression, id)` (see
+/// [`sort_sql`]), one row more than the page size so that [`into_page`] can tell whether a next page
+/// exists without a count.
 ///
 /// Fails (before touching the database) when the query's filter is invalid or uses something this
-/// store cannot evaluate.
+/// store cannot evaluate, or when its cursor was issued for another sort.
 pub(super) fn list_query<'a, DB>(
     q: &EventQuery,
     dialect: Dialect,
@@ -112,16 +114,14 @@ where
     Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
+    q.check_cursor().map_err(StoreError::InvalidQuery)?;
     let mut sql = QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events"));
     push_where(&mut sql, q, dialect);
-    if let Some(c) = q.cursor {
-        sql.push(" AND (occurred_at, id) < (")
-            .push_bind(c.occurred_at_ms)
-            .push(", ")
-            .push_bind(c.id)
-            .push(")");
+    if let Some(c) = &q.cursor {
+        sort_sql::push_after(&mut sql, q.sort, c, dialect);
     }
-    sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
+    sort_sql::push_order(&mut sql, q.sort, dialect);
+    sql.push(" LIMIT ")
         .push_bind(i64::from(q.effective_limit()) + 1);
     Ok(sql)
 }
@@ -137,12 +137,14 @@ where
     Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     sql.push(" WHERE 1 = 1");
+    // How the time bounds are written depends on the sort (see sort_sql::time_column).
+    let time = sort_sql::time_column(q.sort, dialect);
     if let Some(start) = q.start {
-        sql.push(" AND occurred_at >= ")
+        sql.push(format!(" AND {time} >= "))
             .push_bind(start.timestamp_millis());
     }
     if let Some(end) = q.end {
-        sql.push(" AND occurred_at < ")
+        sql.push(format!(" AND {time} < "))
             .push_bind(end.timestamp_millis());
     }
     if let Some(name) = &q.event {
@@ -160,7 +162,7 @@ pub(super) fn into_page(q: &EventQuery, rows: Vec<EventRow>) -> Result<EventPage
         .collect::<Result<Vec<_>, _>>()?;
     let next_cursor = if events.len() > limit {
         events.truncate(limit);
-        events.last().map(|e| Cursor::after(e).encode())
+        events.last().map(|e| Cursor::after(e, q.sort).encode())
     } else {
         None
     };

@@ -1,12 +1,12 @@
-//! `GET /api/v1/events?start=&end=&event=&limit=&cursor=&f=&join=&gN=`: the event list as JSON,
-//! newest first, from the same store query as the page.
+//! `GET /api/v1/events?start=&end=&event=&limit=&cursor=&sort=&f=&join=&gN=`: the event list as
+//! JSON, newest first unless `sort` says otherwise, from the same store query as the page.
 //!
 //! `f` (repeatable), `join` and `gN` are the filter in its URL form (see `app::filters::codec`).
 
 use std::collections::HashMap;
 
 use app::events::model::parse_time;
-use app::events::query::{Cursor, EventPage, EventQuery, MAX_LIMIT};
+use app::events::query::{Cursor, EventPage, EventQuery, MAX_LIMIT, Sort};
 use app::filters::Filter;
 use app::store::StoreError;
 use axum::Json;
@@ -29,6 +29,7 @@ pub async fn list(
         Ok(page) => Ok(Json(page)),
         // The store re-validates filters; parse_query already refused what it would refuse.
         Err(StoreError::InvalidFilter(e)) => Err(ApiError::Unprocessable(e.error, e.field)),
+        Err(StoreError::InvalidQuery(e)) => Err(ApiError::BadRequest(e.error, e.field)),
         Err(e) => Err(ApiError::store(e)),
     }
 }
@@ -44,7 +45,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         if Filter::is_query_key(k) {
             continue;
         }
-        if !["start", "end", "event", "limit", "cursor"].contains(&k.as_str()) {
+        if !["start", "end", "event", "limit", "cursor", "sort"].contains(&k.as_str()) {
             return Err(bad(k, format!("unknown query parameter `{k}`")));
         }
         if params.insert(k.as_str(), v).is_some() {
@@ -85,18 +86,26 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         .get("cursor")
         .map(|c| Cursor::decode(c).map_err(|e| bad("cursor", e.error)))
         .transpose()?;
+    let sort = params
+        .get("sort")
+        .map(|v| Sort::from_param(v).map_err(|e| bad("sort", e.error)))
+        .transpose()?
+        .unwrap_or_default();
     let event = params
         .get("event")
         .filter(|e| !e.is_empty())
         .map(|e| e.to_string());
-    Ok(EventQuery {
+    let query = EventQuery {
         start,
         end,
         event,
         limit,
         cursor,
         filter,
-    })
+        sort,
+    };
+    query.check_cursor().map_err(|e| bad("cursor", e.error))?;
+    Ok(query)
 }
 
 /// Epoch milliseconds (digits) or RFC 3339.
