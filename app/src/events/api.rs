@@ -19,11 +19,17 @@ pub async fn list_events(
     end: Option<i64>,
     event: Option<String>,
     filter: String,
+    sort: String,
     cursor: Option<String>,
 ) -> Result<EventPage, ServerFnError> {
-    use super::query::Cursor;
+    use super::query::{Cursor, Sort};
     let store = ssr::store()?;
     let view = parse_view(start, end, event, &filter)?;
+    let sort = if sort.is_empty() {
+        Sort::default()
+    } else {
+        Sort::from_param(&sort).map_err(|e| ServerFnError::new(e.error))?
+    };
     let cursor = match cursor {
         Some(c) => Some(Cursor::decode(&c).map_err(|e| ServerFnError::new(e.error))?),
         None => None,
@@ -31,6 +37,7 @@ pub async fn list_events(
     let query = EventQuery {
         limit: 50,
         cursor,
+        sort,
         ..view
     };
     store.list(&query).await.map_err(ssr::internal)

@@ -1,12 +1,14 @@
 //! Audit events: the model, the read query, the server functions and the page that shows them.
 
 pub mod api;
+mod chart;
 mod filter_bar;
 pub mod model;
 pub mod page;
 pub mod query;
 pub mod stats;
 pub mod stats_api;
+mod stats_panel;
 mod time;
 mod time_picker;
 pub mod view;

@@ -9,7 +9,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::api::{event_names, list_events};
 use super::filter_bar::FilterBar;
 use super::model::{Event, Outcome};
-use super::query::EventPage;
+use super::query::{Dir, EventPage, Sort, SortKey};
+use super::stats_api::view_stats;
+use super::stats_panel::stats_view;
 use super::time::{Zone, browser_zone};
 use super::time_picker::TimePicker;
 use super::view::View;
@@ -50,6 +52,7 @@ struct Request {
     end: Option<i64>,
     event: Option<String>,
     filter: Filter,
+    sort: Sort,
 }
 
 impl Request {
@@ -108,6 +111,7 @@ pub fn AuditLogsPage() -> impl IntoView {
             end,
             event: v.event,
             filter: v.filter,
+            sort: v.sort,
         }
     });
     let add_condition = Callback::new(move |click: ValueClick| {
@@ -125,11 +129,47 @@ pub fn AuditLogsPage() -> impl IntoView {
     });
 
     let names = Resource::new(|| (), |_| event_names());
+    // The statistics ignore the sort: keyed on the rest, so sorting does not reload them.
+    let stats = Resource::new(
+        move || {
+            let r = request.get();
+            (r.start, r.end, r.event.clone(), r.filter_json())
+        },
+        |(start, end, event, filter)| view_stats(start, end, event, filter),
+    );
+    let zoom = Callback::new(move |window: (i64, i64)| {
+        set_view.run(View {
+            window: Some(window),
+            ..view.get_untracked()
+        });
+    });
+    let sort_by = Callback::new(move |key: SortKey| {
+        let mut v = view.get_untracked();
+        v.sort = if v.sort.key == key {
+            Sort {
+                key,
+                dir: if v.sort.dir == Dir::Asc {
+                    Dir::Desc
+                } else {
+                    Dir::Asc
+                },
+            }
+        } else {
+            // Times and sequence numbers read newest first; names alphabetically.
+            let dir = if matches!(key, SortKey::Time | SortKey::Seq) {
+                Dir::Desc
+            } else {
+                Dir::Asc
+            };
+            Sort { key, dir }
+        };
+        set_view.run(v);
+    });
     let first = Resource::new(
         move || request.get(),
         |r| {
             let filter = r.filter_json();
-            list_events(r.start, r.end, r.event, filter, None)
+            list_events(r.start, r.end, r.event, filter, r.sort.to_param(), None)
         },
     );
     // Pages fetched with "Load more" for the current request, and that request.
@@ -147,6 +187,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 r.end,
                 r.event.clone(),
                 r.filter_json(),
+                r.sort.to_param(),
                 Some(cursor),
             )
             .await
@@ -195,7 +236,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 }
                 let count = rows.len();
                 view! {
-                    <EventTable rows zone=zone.into() on_value=add_condition />
+                    <EventTable rows zone=zone.into() on_value=add_condition sort=Signal::derive(move || view.get().sort) on_sort=sort_by />
                     <div class="table-footer">
                         <span class="muted" data-testid="row-count">
                             {format!("Showing {count} event{}", if count == 1 { "" } else { "s" })}
@@ -278,6 +319,25 @@ pub fn AuditLogsPage() -> impl IntoView {
                 suggestions=Signal::derive(move || names.get().and_then(Result::ok).unwrap_or_default())
                 on_apply=Callback::new(move |filter| set_view.run(View { filter, ..view.get_untracked() }))
             />
+            {move || view.get().window.map(|(from, to)| {
+                let z = zone.get();
+                let show = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| z.format(t)).unwrap_or_default();
+                view! {
+                    <div class="zoom-chip" data-testid="zoom-chip">
+                        {format!("Zoomed to {} – {}", show(from), show(to))}
+                        <button class="link" data-testid="zoom-out"
+                            on:click=move |_| set_view.run(View { window: None, ..view.get_untracked() })>
+                            "Back to the full range"
+                        </button>
+                    </div>
+                }
+            })}
+            <Transition fallback=|| view! { <div class="stats stats-loading muted">"Counting…"</div> }>
+                {move || stats.get().map(|r| match r {
+                    Ok(s) => stats_view(s, zone.into(), add_condition, zoom),
+                    Err(e) => view! { <div class="stats muted">{clean_error(&e.to_string())}</div> }.into_any(),
+                })}
+            </Transition>
             <Transition fallback=|| view! {
                 <div class="state state-loading" data-testid="loading">
                     <div class="spinner"></div>
@@ -298,25 +358,69 @@ fn clean_error(text: &str) -> String {
         .to_string()
 }
 
+/// A column heading that sorts the table by its column (again: the other way round).
+fn heading(
+    label: &'static str,
+    key: SortKey,
+    sort: Signal<Sort>,
+    on_sort: Callback<SortKey>,
+) -> AnyView {
+    let state = move || {
+        let s = sort.get();
+        match (s.key == key, s.dir) {
+            (false, _) => "none",
+            (true, Dir::Asc) => "ascending",
+            (true, Dir::Desc) => "descending",
+        }
+    };
+    view! {
+        <th aria-sort=state>
+            <button class="sort" data-testid=format!("sort-{}", key.as_str()) on:click=move |_| on_sort.run(key)>
+                {label}
+                <span class="arrow">{move || match state() {
+                    "ascending" => "▲",
+                    "descending" => "▼",
+                    _ => "",
+                }}</span>
+            </button>
+        </th>
+    }
+    .into_any()
+}
+
 #[component]
 fn EventTable(
     rows: Vec<Event>,
     zone: Signal<Zone>,
     on_value: Callback<ValueClick>,
+    sort: Signal<Sort>,
+    on_sort: Callback<SortKey>,
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="events" data-testid="events-table">
                 <thead>
                     <tr>
-                        <th class="num">"Seq"</th>
-                        <th>{move || format!("Date and Time ({})", zone.get().label())}</th>
-                        <th>"Event"</th>
-                        <th>"Category"</th>
-                        <th>"User"</th>
-                        <th>"Outcome"</th>
-                        <th>"Target"</th>
-                        <th>"IP Address"</th>
+                        {heading("Seq", SortKey::Seq, sort, on_sort)}
+                        <th aria-sort=move || if sort.get().key == SortKey::Time { "sorted" } else { "none" }>
+                            <button class="sort" data-testid="sort-time" on:click=move |_| on_sort.run(SortKey::Time)>
+                                {move || format!("Date and Time ({})", zone.get().label())}
+                                <span class="arrow">{move || {
+                                    let s = sort.get();
+                                    match (s.key == SortKey::Time, s.dir) {
+                                        (false, _) => "",
+                                        (true, Dir::Asc) => "▲",
+                                        (true, Dir::Desc) => "▼",
+                                    }
+                                }}</span>
+                            </button>
+                        </th>
+                        {heading("Event", SortKey::Event, sort, on_sort)}
+                        {heading("Category", SortKey::Category, sort, on_sort)}
+                        {heading("User", SortKey::User, sort, on_sort)}
+                        {heading("Outcome", SortKey::Outcome, sort, on_sort)}
+                        {heading("Target", SortKey::Target, sort, on_sort)}
+                        {heading("IP Address", SortKey::Ip, sort, on_sort)}
                         <th>"Description"</th>
                     </tr>
                 </thead>

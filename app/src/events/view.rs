@@ -3,6 +3,7 @@
 
 use leptos_router::params::ParamsMap;
 
+use crate::events::query::Sort;
 use crate::filters::Filter;
 use crate::timerange::TimeRange;
 
@@ -18,6 +19,8 @@ pub struct View {
     pub filter: Filter,
     /// A window zoomed into on the volume chart, `[from, to)` in epoch ms; it overrides `range`.
     pub window: Option<(i64, i64)>,
+    /// Column and direction of the table.
+    pub sort: Sort,
 }
 
 impl View {
@@ -31,6 +34,10 @@ impl View {
                 .unwrap_or_default(),
             event: map.get("event").filter(|e| !e.is_empty()),
             utc: map.get_str("tz") == Some("utc"),
+            sort: map
+                .get_str("sort")
+                .and_then(|v| Sort::from_param(v).ok())
+                .unwrap_or_default(),
             window: match (
                 map.get_str("from").and_then(|v| v.parse::<i64>().ok()),
                 map.get_str("to").and_then(|v| v.parse::<i64>().ok()),
@@ -59,6 +66,9 @@ impl View {
         }
         if self.utc {
             parts.push("tz=utc".to_string());
+        }
+        if self.sort != Sort::default() {
+            parts.push(format!("sort={}", encode(&self.sort.to_param())));
         }
         if let Some((from, to)) = self.window {
             parts.push(format!("from={from}&to={to}"));
@@ -132,6 +142,7 @@ mod tests {
                 event: Some("Login Failed".into()),
                 utc: true,
                 window: Some((1_764_000_000_000, 1_764_003_600_000)),
+                sort: Sort::from_param("-user").unwrap(),
                 ..View::default()
             },
             View {
