@@ -45,6 +45,7 @@ pub async fn list_events(
         limit: 50,
         cursor,
         filter,
+        search: None,
     };
     store.list(&query).await.map_err(ssr::internal)
 }
