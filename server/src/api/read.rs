@@ -1,7 +1,8 @@
-//! `GET /api/v1/events?start=&end=&event=&limit=&cursor=&f=&join=&gN=`: the event list as JSON,
+//! `GET /api/v1/events?start=&end=&event=&q=&limit=&cursor=&f=&join=&gN=`: the event list as JSON,
 //! newest first, from the same store query as the page.
 //!
-//! `f` (repeatable), `join` and `gN` are the filter in its URL form (see `app::filters::codec`).
+//! `f` (repeatable), `join` and `gN` are the filter in its URL form (see `app::filters::codec`);
+//! `q` is the free-text search (see `app::filters::search`).
 
 use std::collections::HashMap;
 
@@ -44,7 +45,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         if Filter::is_query_key(k) {
             continue;
         }
-        if !["start", "end", "event", "limit", "cursor"].contains(&k.as_str()) {
+        if !["start", "end", "event", "q", "limit", "cursor"].contains(&k.as_str()) {
             return Err(bad(k, format!("unknown query parameter `{k}`")));
         }
         if params.insert(k.as_str(), v).is_some() {
@@ -85,6 +86,10 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         .get("cursor")
         .map(|c| Cursor::decode(c).map_err(|e| bad("cursor", e.error)))
         .transpose()?;
+    let search = match params.get("q") {
+        None => None,
+        Some(q) => EventQuery::parse_search(q).map_err(|e| bad("q", e.error))?,
+    };
     let event = params
         .get("event")
         .filter(|e| !e.is_empty())
@@ -96,6 +101,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         limit,
         cursor,
         filter,
+        search,
     })
 }
 
