@@ -196,6 +196,63 @@ async fn search_agrees_with_the_reference(db: &TestDatabase, seed_value: u64) {
     store.close().await;
 }
 
+/// Events stored before migration 0003 are back-filled into the index by the migration itself.
+#[tokio::test]
+async fn sqlite_migration_indexes_events_stored_before_it() {
+    use sqlx::Connection as _;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+
+    let db = TestDatabase::sqlite();
+    let path = db.url.strip_prefix("sqlite://").expect("a sqlite URL");
+    let mut before = sqlx::migrate!("../migrations/sqlite");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
+    let mut conn = SqliteConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    before.run(&mut conn).await.expect("migrations 1 and 2");
+    let now = Utc::now().timestamp_millis();
+    sqlx::query(
+        "INSERT INTO events (id, occurred_at, received_at, event, category, action, outcome, \
+         actor_id, actor_name, actor_type, actor_email, target_name, description, source) \
+         VALUES (1, ?, ?, 'Model Deployed', 'C', 'a', 'success', 'usr_9', 'Grace', 'user', \
+         'g@navy.mil', 'Billing', 'École', 'elsewhere')",
+    )
+    .bind(now)
+    .bind(now)
+    .execute(&mut conn)
+    .await
+    .expect("an event stored the old way");
+    conn.close().await.expect("close");
+
+    let store = Store::open(&db.url).await.expect("open and migrate");
+    for (text, hits) in [
+        ("deplo mod", 1),
+        ("ecole", 1),
+        ("navy", 1),
+        ("usr 9", 1),
+        ("grace", 1),
+        ("bill", 1),
+        ("elsewhere", 0),
+    ] {
+        let q = EventQuery {
+            search: Some(text.into()),
+            ..EventQuery::default()
+        };
+        let page = store.list(&q).await.expect("list");
+        assert_eq!(page.events.len(), hits, "{text}");
+    }
+    store.close().await;
+}
+
 #[tokio::test]
 async fn search_agrees_with_the_reference_on_sqlite() {
     search_agrees_with_the_reference(&TestDatabase::sqlite(), 21).await;
