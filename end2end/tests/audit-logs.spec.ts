@@ -208,3 +208,61 @@ test("filters: build AND, switch to OR, exclude with is not, click a value, relo
   await page.getByTestId("chip-remove").last().click();
   await expect(rows).toHaveCount(2);
 });
+
+test("search, sort a column, click a facet, zoom by the chart", async ({ page, request }) => {
+  const mk = (name: string, actor: string, minutesAgo: number, i: number, description: string) => ({
+    ...event(name, minutesAgo, 300 + i),
+    actor: { id: `usr_${actor}`, name: actor, type: "user" },
+    description,
+  });
+  await postEvents(request, [
+    mk("E2E Sort Deployed", "Zed Sorter", 30, 1, "Zed deployed the quokka model"),
+    mk("E2E Sort Deployed", "Amy Sorter", 90, 2, "Amy deployed the quokka model"),
+    mk("E2E Sort Deleted", "Max Sorter", 60, 3, "Max deleted the quokka dataset"),
+    mk("E2E Sort Deployed", "Ben Sorter", 2 * 24 * 60, 4, "Ben deployed the quokka model"),
+  ]);
+  await page.goto("/settings/audit-logs");
+  await expect(page.getByTestId("zone")).toHaveText("Times in Europe/Berlin");
+  const rows = page.getByTestId("event-row");
+
+  // Free text: every word must match the start of a word.
+  await page.getByTestId("search").fill("quokk deploy");
+  await page.getByTestId("search").press("Enter");
+  await expect(page).toHaveURL(/q=quokk%20deploy/);
+  await expect(rows).toHaveCount(3);
+  await expect(page.getByTestId("view-count")).toHaveText("3 events");
+
+  // Sort by user, ascending then descending.
+  await page.getByTestId("sort-user").click();
+  await expect(page).toHaveURL(/sort=user/);
+  await expect(rows.first()).toContainText("Amy Sorter");
+  await page.getByTestId("sort-user").click();
+  await expect(page).toHaveURL(/sort=-user/);
+  await expect(rows.first()).toContainText("Zed Sorter");
+
+  // A facet value filters the view.
+  await page.getByTestId("search").fill("quokka");
+  await page.getByTestId("search").press("Enter");
+  await expect(rows).toHaveCount(4);
+  await page.getByTestId("facet-value").filter({ hasText: "E2E Sort Deleted" }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByTestId("chips")).toContainText("Event is E2E Sort Deleted");
+  await page.getByTestId("clear-filters").click();
+  await expect(rows).toHaveCount(4);
+
+  // Zoom: click the chart's last bar (the newest events); the older event drops out.
+  const bars = page.getByTestId("chart-bar");
+  const nonEmpty = bars.filter({ has: page.locator("rect.fill[height]:not([height='0'])") });
+  await expect(bars.first()).toBeVisible();
+  const last = bars.last();
+  await last.dispatchEvent("mousedown");
+  await last.dispatchEvent("mouseup");
+  await expect(page).toHaveURL(/from=\d+&to=\d+/);
+  await expect(page.getByTestId("zoom-chip")).toBeVisible();
+  const zoomed = await rows.count();
+  expect(zoomed).toBeGreaterThan(0);
+  expect(zoomed).toBeLessThan(4);
+  expect(await nonEmpty.count()).toBeGreaterThan(0);
+  await page.getByTestId("zoom-out").click();
+  await expect(rows).toHaveCount(4);
+});

@@ -19,12 +19,13 @@ pub async fn list_events(
     end: Option<i64>,
     event: Option<String>,
     filter: String,
+    search: Option<String>,
     sort: String,
     cursor: Option<String>,
 ) -> Result<EventPage, ServerFnError> {
     use super::query::{Cursor, Sort};
     let store = ssr::store()?;
-    let view = parse_view(start, end, event, &filter)?;
+    let view = parse_view(start, end, event, &filter, search)?;
     let sort = if sort.is_empty() {
         Sort::default()
     } else {
@@ -53,6 +54,7 @@ pub(crate) fn parse_view(
     end: Option<i64>,
     event: Option<String>,
     filter: &str,
+    search: Option<String>,
 ) -> Result<EventQuery, ServerFnError> {
     let time = |ms: Option<i64>| -> Result<_, ServerFnError> {
         ms.map(|ms| {
@@ -67,7 +69,12 @@ pub(crate) fn parse_view(
         serde_json::from_str(filter).map_err(|_| ServerFnError::new("the filter is malformed"))?
     };
     filter.validate().map_err(|e| ServerFnError::new(e.error))?;
+    let search = match search {
+        Some(q) => EventQuery::parse_search(&q).map_err(|e| ServerFnError::new(e.error))?,
+        None => None,
+    };
     Ok(EventQuery {
+        search,
         start: time(start)?,
         end: time(end)?,
         event: event.filter(|e| !e.is_empty()),

@@ -52,6 +52,7 @@ struct Request {
     end: Option<i64>,
     event: Option<String>,
     filter: Filter,
+    search: Option<String>,
     sort: Sort,
 }
 
@@ -111,6 +112,7 @@ pub fn AuditLogsPage() -> impl IntoView {
             end,
             event: v.event,
             filter: v.filter,
+            search: v.search,
             sort: v.sort,
         }
     });
@@ -129,13 +131,23 @@ pub fn AuditLogsPage() -> impl IntoView {
     });
 
     let names = Resource::new(|| (), |_| event_names());
+    // The search box's text as typed; the view's search changes on Enter. Follows the URL
+    // (back/forward, pasted links).
+    let search_text = RwSignal::new(view.get_untracked().search.unwrap_or_default());
+    Effect::new(move |_| search_text.set(view.get().search.unwrap_or_default()));
     // The statistics ignore the sort: keyed on the rest, so sorting does not reload them.
     let stats = Resource::new(
         move || {
             let r = request.get();
-            (r.start, r.end, r.event.clone(), r.filter_json())
+            (
+                r.start,
+                r.end,
+                r.event.clone(),
+                r.filter_json(),
+                r.search.clone(),
+            )
         },
-        |(start, end, event, filter)| view_stats(start, end, event, filter),
+        |(start, end, event, filter, search)| view_stats(start, end, event, filter, search),
     );
     let zoom = Callback::new(move |window: (i64, i64)| {
         set_view.run(View {
@@ -169,7 +181,15 @@ pub fn AuditLogsPage() -> impl IntoView {
         move || request.get(),
         |r| {
             let filter = r.filter_json();
-            list_events(r.start, r.end, r.event, filter, r.sort.to_param(), None)
+            list_events(
+                r.start,
+                r.end,
+                r.event,
+                filter,
+                r.search,
+                r.sort.to_param(),
+                None,
+            )
         },
     );
     // Pages fetched with "Load more" for the current request, and that request.
@@ -187,6 +207,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 r.end,
                 r.event.clone(),
                 r.filter_json(),
+                r.search.clone(),
                 r.sort.to_param(),
                 Some(cursor),
             )
@@ -271,6 +292,21 @@ pub fn AuditLogsPage() -> impl IntoView {
                 </div>
             </header>
             <div class="toolbar">
+                <form class="field search" on:submit=move |ev| {
+                    ev.prevent_default();
+                    let text = search_text.get_untracked();
+                    let search = Some(text.trim().to_string()).filter(|q| !q.is_empty());
+                    set_view.run(View { search, ..view.get_untracked() });
+                }>
+                    <span>"Search"</span>
+                    <input
+                        type="search"
+                        data-testid="search"
+                        placeholder="Event, description, user or target — press Enter"
+                        prop:value=move || search_text.get()
+                        on:input=move |ev| search_text.set(event_target_value(&ev))
+                    />
+                </form>
                 <div class="field">
                     <span>"Time range"</span>
                     <TimePicker

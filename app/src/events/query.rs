@@ -16,6 +16,8 @@ use crate::filters::Filter;
 pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page a caller may ask for.
 pub const MAX_LIMIT: u32 = 2000;
+/// Longest free-text search, in characters after trimming.
+pub const MAX_SEARCH_CHARS: usize = 200;
 
 /// A column the list can be ordered by. The description is deliberately absent: free text up to
 /// 4 KiB is neither a useful order nor one worth an index.
@@ -248,6 +250,10 @@ pub struct EventQuery {
     /// Conditions on the events' fields; the default (empty) restricts nothing.
     #[serde(default)]
     pub filter: Filter,
+    /// Free-text search (`q=`), already trimmed; see [`crate::filters::search`] for what matches.
+    /// Build it with [`EventQuery::parse_search`].
+    #[serde(default)]
+    pub search: Option<String>,
     pub limit: u32,
     pub cursor: Option<Cursor>,
     /// The order; newest first by default. A `cursor` must have been issued for the same sort.
@@ -282,6 +288,22 @@ impl EventQuery {
             ),
             _ => Ok(()),
         }
+    }
+
+    /// Validates the search text `q`: trimmed, empty means no search (`None`), and at most
+    /// [`MAX_SEARCH_CHARS`] characters.
+    pub fn parse_search(raw: &str) -> Result<Option<String>, QueryError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.chars().count() > MAX_SEARCH_CHARS {
+            return Err(QueryError::new(
+                "q",
+                format!("q must be at most {MAX_SEARCH_CHARS} characters"),
+            ));
+        }
+        Ok(Some(text.to_string()))
     }
 }
 
@@ -408,5 +430,18 @@ mod tests {
         assert_eq!(q.effective_limit(), DEFAULT_LIMIT);
         q.limit = 10_000;
         assert_eq!(q.effective_limit(), MAX_LIMIT);
+    }
+
+    #[test]
+    fn search_is_trimmed_empty_is_none_and_long_is_refused() {
+        assert_eq!(EventQuery::parse_search("  "), Ok(None));
+        assert_eq!(
+            EventQuery::parse_search(" deplo mod "),
+            Ok(Some("deplo mod".into()))
+        );
+        let ok = "é".repeat(MAX_SEARCH_CHARS);
+        assert_eq!(EventQuery::parse_search(&ok), Ok(Some(ok.clone())));
+        let err = EventQuery::parse_search(&format!("{ok}x")).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("q"));
     }
 }

@@ -14,11 +14,12 @@ pub async fn view_stats(
     end: Option<i64>,
     event: Option<String>,
     filter: String,
+    search: Option<String>,
 ) -> Result<ViewStats, ServerFnError> {
     use super::api::{parse_view, ssr};
     use super::stats::DEFAULT_FACET_LIMIT;
 
-    let query = parse_view(start, end, event, &filter)?;
+    let query = parse_view(start, end, event, &filter, search)?;
     ssr::store()?
         .view_stats(&query, DEFAULT_FACET_LIMIT)
         .await

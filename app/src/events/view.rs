@@ -21,6 +21,8 @@ pub struct View {
     pub window: Option<(i64, i64)>,
     /// Column and direction of the table.
     pub sort: Sort,
+    /// Free-text search words.
+    pub search: Option<String>,
 }
 
 impl View {
@@ -34,6 +36,10 @@ impl View {
                 .unwrap_or_default(),
             event: map.get("event").filter(|e| !e.is_empty()),
             utc: map.get_str("tz") == Some("utc"),
+            search: map
+                .get("q")
+                .map(|q| q.trim().to_string())
+                .filter(|q| !q.is_empty()),
             sort: map
                 .get_str("sort")
                 .and_then(|v| Sort::from_param(v).ok())
@@ -66,6 +72,9 @@ impl View {
         }
         if self.utc {
             parts.push("tz=utc".to_string());
+        }
+        if let Some(q) = &self.search {
+            parts.push(format!("q={}", encode(q)));
         }
         if self.sort != Sort::default() {
             parts.push(format!("sort={}", encode(&self.sort.to_param())));
@@ -143,6 +152,7 @@ mod tests {
                 utc: true,
                 window: Some((1_764_000_000_000, 1_764_003_600_000)),
                 sort: Sort::from_param("-user").unwrap(),
+                search: Some("deploy model".into()),
                 ..View::default()
             },
             View {

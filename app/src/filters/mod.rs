@@ -5,9 +5,11 @@
 pub mod cidr;
 pub mod codec;
 pub mod model;
+pub mod search;
 #[cfg(test)]
 pub(crate) mod testgen;
 #[cfg(test)]
 mod tests;
 
 pub use model::{Combine, Condition, Field, Filter, FilterError, Item, Op};
+pub use search::matches_search;

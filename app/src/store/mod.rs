@@ -13,6 +13,9 @@ mod filter_tests;
 mod keys;
 mod postgres;
 mod rows;
+mod search_sql;
+#[cfg(test)]
+mod search_tests;
 mod sort_sql;
 #[cfg(test)]
 mod sort_tests;
@@ -64,7 +67,8 @@ pub enum StoreError {
     WriterGone,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// The query's filter is invalid or uses what this store cannot evaluate; safe to show.
+    /// The query's filter (or search text, `field` "q") is invalid or uses what this store cannot
+    /// evaluate; safe to show.
     #[error("invalid filter: {0}")]
     InvalidFilter(crate::filters::FilterError),
     /// The query is inconsistent (a cursor issued for another sort); safe to show, names the field.

@@ -10,9 +10,11 @@ use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
 use super::StoreError;
 use super::filter_sql::{self, Dialect};
+use super::search_sql;
 use super::sort_sql;
 use crate::events::model::{Actor, ActorKind, Event, EventBody, Outcome, Target};
 use crate::events::query::{Cursor, EventPage, EventQuery};
+use crate::filters::FilterError;
 
 /// The columns [`EventRow`] reads, in its order.
 pub(super) const EVENT_COLUMNS: &str = "id, occurred_at, received_at, event, category, action, \
@@ -114,6 +116,11 @@ where
     Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
+    if let Some(text) = &q.search {
+        // Callers validate `q` first; the store refuses what it was not meant to run regardless.
+        EventQuery::parse_search(text)
+            .map_err(|e| StoreError::InvalidFilter(FilterError::new("q", e.error)))?;
+    }
     q.check_cursor().map_err(StoreError::InvalidQuery)?;
     let mut sql = QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events"));
     push_where(&mut sql, q, dialect);
@@ -151,6 +158,9 @@ where
         sql.push(" AND event = ").push_bind(name.clone());
     }
     filter_sql::push_filter(sql, &q.filter, dialect);
+    if let Some(text) = &q.search {
+        search_sql::push_search(sql, text, dialect);
+    }
 }
 
 /// The page for `q` from the rows [`list_query`] returned.

@@ -28,6 +28,7 @@ use super::{
 };
 use crate::events::model::NewEvent;
 use crate::events::query::{EventPage, EventQuery};
+use crate::filters::search;
 
 /// Queue length in requests; senders wait (back-pressure) when the writer falls behind.
 const QUEUE_DEPTH: usize = 1024;
@@ -400,7 +401,7 @@ async fn plan<'a>(
     })
 }
 
-/// One multi-row INSERT for a chunk of planned rows.
+/// One multi-row INSERT for a chunk of planned rows, and one for their search index rows.
 async fn insert_events(
     tx: &mut SqliteConnection,
     rows: &[(i64, &str, &NewEvent)],
@@ -442,6 +443,13 @@ async fn insert_events(
             .push_bind(super::sqlite_ip::ip_bin(b.ip.as_deref()));
     });
     sql.build().execute(&mut *tx).await?;
+    // The search index (migration 0003), in the same transaction: it can never miss a committed
+    // event or hold one that rolled back.
+    let mut fts = QueryBuilder::<Sqlite>::new("INSERT INTO events_fts (rowid, text) ");
+    fts.push_values(rows, |mut row, (id, _, ev)| {
+        row.push_bind(*id).push_bind(search::search_text(&ev.body));
+    });
+    fts.build().execute(&mut *tx).await?;
     Ok(())
 }
 

@@ -1,7 +1,8 @@
-//! `GET /api/v1/events?start=&end=&event=&limit=&cursor=&sort=&f=&join=&gN=`: the event list as
-//! JSON, newest first unless `sort` says otherwise, from the same store query as the page.
+//! `GET /api/v1/events?start=&end=&event=&q=&limit=&cursor=&sort=&f=&join=&gN=`: the event list
+//! as JSON, newest first unless `sort` says otherwise, from the same store query as the page.
 //!
-//! `f` (repeatable), `join` and `gN` are the filter in its URL form (see `app::filters::codec`).
+//! `f` (repeatable), `join` and `gN` are the filter in its URL form (see `app::filters::codec`);
+//! `q` is the free-text search (see `app::filters::search`).
 
 use std::collections::HashMap;
 
@@ -45,7 +46,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         if Filter::is_query_key(k) {
             continue;
         }
-        if !["start", "end", "event", "limit", "cursor", "sort"].contains(&k.as_str()) {
+        if !["start", "end", "event", "limit", "cursor", "sort", "q"].contains(&k.as_str()) {
             return Err(bad(k, format!("unknown query parameter `{k}`")));
         }
         if params.insert(k.as_str(), v).is_some() {
@@ -91,6 +92,10 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         .map(|v| Sort::from_param(v).map_err(|e| bad("sort", e.error)))
         .transpose()?
         .unwrap_or_default();
+    let search = match params.get("q") {
+        None => None,
+        Some(q) => EventQuery::parse_search(q).map_err(|e| bad("q", e.error))?,
+    };
     let event = params
         .get("event")
         .filter(|e| !e.is_empty())
@@ -103,6 +108,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         cursor,
         filter,
         sort,
+        search,
     };
     query.check_cursor().map_err(|e| bad("cursor", e.error))?;
     Ok(query)

@@ -1,0 +1,78 @@
+//! Compiles a free-text search (`q=`) into a WHERE fragment of the list query, and builds the
+//! search index rows SQLite's writer inserts.
+//!
+//! The user's text never becomes query syntax: it is cut into words by
+//! [`crate::filters::search::words`] (letters and digits only, so no quote, `*`, `:`, `&`, `|`,
+//! `!`, parenthesis or `NEAR` operator survives as syntax), each word is quoted or suffixed here,
+//! and the whole expression is one bound parameter.
+//!
+//! - SQLite: `id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)` with `"w1"* "w2"*`
+//!   (FTS5: a quoted string followed by `*` is a prefix query; juxtaposition is AND).
+//! - PostgreSQL: `search_vec @@ to_tsquery('simple', $n)` with `w1:* & w2:*`.
+
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+use super::filter_sql::Dialect;
+use crate::filters::search;
+
+/// The FTS5 MATCH expression for `words`: each one a quoted prefix query (quotes doubled, though
+/// words hold none), all required.
+fn fts5_match(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The tsquery text for `words`: each one a prefix (`:*`), all required (`&`).
+fn tsquery(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("{w}:*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// Appends ` AND …` restricting the list to events matching `query`; nothing when it has no words
+/// (an empty or punctuation-only search restricts nothing, as in the reference).
+pub(super) fn push_search<'a, DB>(sql: &mut QueryBuilder<'a, DB>, query: &str, d: Dialect)
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+{
+    let words = search::words(query);
+    if words.is_empty() {
+        return;
+    }
+    match d {
+        Dialect::Sqlite => {
+            sql.push(" AND id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
+                .push_bind(fts5_match(&words))
+                .push(")");
+        }
+        Dialect::Postgres => {
+            sql.push(" AND search_vec @@ to_tsquery('simple', ")
+                .push_bind(tsquery(&words))
+                .push(")");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_becomes_plain_words() {
+        let words = search::words(r#"a" OR b* NEAR(c) :* & !d | "e""#);
+        assert_eq!(
+            fts5_match(&words),
+            r#""a"* "or"* "b"* "near"* "c"* "d"* "e"*"#
+        );
+        assert_eq!(
+            tsquery(&words),
+            "a:* & or:* & b:* & near:* & c:* & d:* & e:*"
+        );
+    }
+}

@@ -1,0 +1,270 @@
+//! The proof that both stores search as the reference says: random events in a real store, random
+//! searches (prefixes, several words, odd case, punctuation, FTS and tsquery syntax), sometimes
+//! with a filter, and the store must return exactly the ids, in the same order, that
+//! [`matches_search`] (and [`Filter::matches`]) select. Runs on SQLite always and on PostgreSQL
+//! when `AUDITLOG_TEST_PG_URL` is set.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::testing::TestDatabase;
+use super::{AppendOutcome, AppendRequest, ItemResult, Store};
+use crate::events::model::{Event, parse_event};
+use crate::events::query::{Cursor, EventQuery, MAX_LIMIT};
+use crate::filters::testgen::Rng;
+use crate::filters::{Filter, matches_search};
+
+const EVENTS: usize = 300;
+const SEARCHES: usize = 400;
+
+/// Words the events are made of: ASCII letters and digits, mixed case, the accented letters both
+/// stores fold (see `search::FOLD`), and words that are operators in FTS5 or tsquery syntax.
+const VOCAB: &[&str] = &[
+    "Model", "Deployed", "deploy", "mod", "MODEL", "Café", "cafe", "ÉCOLE", "école", "naïve",
+    "Ñandú", "user42", "42", "4", "x1y2", "Role", "Created", "or", "AND", "not", "near", "alpha",
+    "Alphabet", "al",
+];
+/// What joins words inside one field: anything that is not a letter or digit.
+const SEPARATORS: &[&str] = &[
+    " ", "-", ".", "_", "/", "'", "\"", "*", ":", "(", ")", "&", "|",
+];
+/// What joins words of a search: the same, plus plain spaces.
+const QUERY_SEPARATORS: &[&str] = &[" ", "  ", ",", "-", "\"", "*", ":*", " & ", " | ", "!", "("];
+
+/// One to three vocabulary words joined by separators.
+fn phrase(rng: &mut Rng) -> String {
+    let mut text = rng.pick(VOCAB).to_string();
+    for _ in 0..rng.below(3) {
+        text.push_str(rng.pick::<&str>(SEPARATORS));
+        text.push_str(rng.pick::<&str>(VOCAB));
+    }
+    text
+}
+
+fn maybe_phrase(rng: &mut Rng) -> Value {
+    if rng.chance(30) {
+        Value::Null
+    } else {
+        json!(phrase(rng))
+    }
+}
+
+fn event_json(rng: &mut Rng, at: i64) -> Value {
+    let local = rng.pick(&["alice", "bob.Smith", "naive_42", "mod-x"]);
+    let domain = rng.pick(&["example.com", "Deploy.io", "cafe42.org"]);
+    json!({
+        "occurred_at": at,
+        "event": phrase(rng),
+        "category": "Search",
+        "action": rng.pick(&["created", "deleted"]),
+        "actor": {
+            "id": phrase(rng),
+            "name": phrase(rng),
+            "type": rng.pick(&["user", "app", "system"]),
+            "email": if rng.chance(30) { Value::Null } else { json!(format!("{local}@{domain}")) },
+        },
+        "target": {"type": "thing", "name": maybe_phrase(rng)},
+        "description": maybe_phrase(rng),
+        // Not searched: a hit here must not count.
+        "source": phrase(rng),
+    })
+}
+
+/// A search: one to three prefixes of vocabulary words, odd case and separators; sometimes noise.
+fn search(rng: &mut Rng) -> String {
+    if rng.chance(3) {
+        return rng
+            .pick(&["\"", "*", "::", "&|!", "NEAR(", "'"])
+            .to_string();
+    }
+    let mut text = String::new();
+    for i in 0..1 + rng.below(3) {
+        if i > 0 || rng.chance(10) {
+            text.push_str(rng.pick::<&str>(QUERY_SEPARATORS));
+        }
+        let word: Vec<char> = rng.pick(VOCAB).chars().collect();
+        let prefix: String = word[..1 + rng.below(word.len())].iter().collect();
+        text.push_str(&match rng.below(3) {
+            0 => prefix.to_uppercase(),
+            1 => prefix.to_lowercase(),
+            _ => prefix,
+        });
+    }
+    text
+}
+
+async fn seed(store: &Store, rng: &mut Rng) -> Vec<Event> {
+    let now = Utc::now();
+    let now_ms = now.timestamp_millis();
+    for _ in 0..EVENTS / 100 {
+        let items = (0..100)
+            .map(|_| {
+                let at = now_ms - (rng.below(120) as i64) * 60_000;
+                Ok(parse_event(&event_json(rng, at), now).expect("valid event"))
+            })
+            .collect();
+        let outcome = store
+            .append(AppendRequest {
+                scope: "search".into(),
+                request_key: None,
+                items,
+            })
+            .await
+            .expect("append");
+        let AppendOutcome::Done { results, .. } = outcome else {
+            panic!("no idempotency key was sent");
+        };
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, ItemResult::Stored { .. }))
+        );
+    }
+    let all = EventQuery {
+        limit: MAX_LIMIT,
+        ..EventQuery::default()
+    };
+    let events = store.list(&all).await.expect("list").events;
+    assert_eq!(events.len(), EVENTS);
+    events
+}
+
+fn expected(events: &[Event], q: &EventQuery) -> Vec<i64> {
+    let text = q.search.as_deref().unwrap_or_default();
+    let mut hits: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches_search(e, text) && q.filter.matches(e))
+        .collect();
+    hits.sort_by_key(|e| std::cmp::Reverse((e.body.occurred_at.timestamp_millis(), e.id)));
+    hits.iter().map(|e| e.id).collect()
+}
+
+async fn paged(store: &Store, q: &EventQuery) -> Vec<i64> {
+    let mut q = EventQuery {
+        limit: 17,
+        ..q.clone()
+    };
+    let mut ids = Vec::new();
+    loop {
+        let page = store.list(&q).await.expect("list a page");
+        ids.extend(page.events.iter().map(|e| e.id));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(Cursor::decode(&c).expect("own cursor")),
+            None => return ids,
+        }
+    }
+}
+
+async fn search_agrees_with_the_reference(db: &TestDatabase, seed_value: u64) {
+    let store = Store::open(&db.url).await.expect("open store");
+    let mut rng = Rng::new(seed_value);
+    let events = seed(&store, &mut rng).await;
+    let (mut selective, mut multi) = (0, 0);
+    for i in 0..SEARCHES {
+        let text = search(&mut rng);
+        let filter = if rng.chance(20) {
+            Filter::from_query(&[("f".to_string(), "action:is:created".to_string())])
+                .expect("valid filter")
+        } else {
+            Filter::default()
+        };
+        let q = EventQuery {
+            search: EventQuery::parse_search(&text).expect("valid search"),
+            filter,
+            limit: MAX_LIMIT,
+            ..EventQuery::default()
+        };
+        let got: Vec<i64> = match store.list(&q).await {
+            Ok(page) => page.events.iter().map(|e| e.id).collect(),
+            Err(e) => panic!("search {i} {text:?}: {e}"),
+        };
+        let want = expected(&events, &q);
+        assert_eq!(got, want, "search {i}: {text:?}");
+        if !want.is_empty() && want.len() < EVENTS {
+            selective += 1;
+        }
+        if crate::filters::search::words(&text).len() > 1 {
+            multi += 1;
+        }
+        if i % 25 == 0 {
+            assert_eq!(paged(&store, &q).await, want, "paged search {i}");
+        }
+    }
+    eprintln!("compared {SEARCHES} searches ({selective} selective, {multi} multi-word)");
+    assert!(selective * 2 > SEARCHES, "only {selective} selective");
+    assert!(multi * 4 > SEARCHES, "only {multi} multi-word");
+    store.close().await;
+}
+
+/// Events stored before migration 0003 are back-filled into the index by the migration itself.
+#[tokio::test]
+async fn sqlite_migration_indexes_events_stored_before_it() {
+    use sqlx::Connection as _;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+
+    let db = TestDatabase::sqlite();
+    let path = db.url.strip_prefix("sqlite://").expect("a sqlite URL");
+    let mut before = sqlx::migrate!("../migrations/sqlite");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
+    let mut conn = SqliteConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    before.run(&mut conn).await.expect("migrations 1 and 2");
+    let now = Utc::now().timestamp_millis();
+    sqlx::query(
+        "INSERT INTO events (id, occurred_at, received_at, event, category, action, outcome, \
+         actor_id, actor_name, actor_type, actor_email, target_name, description, source) \
+         VALUES (1, ?, ?, 'Model Deployed', 'C', 'a', 'success', 'usr_9', 'Grace', 'user', \
+         'g@navy.mil', 'Billing', 'École', 'elsewhere')",
+    )
+    .bind(now)
+    .bind(now)
+    .execute(&mut conn)
+    .await
+    .expect("an event stored the old way");
+    conn.close().await.expect("close");
+
+    let store = Store::open(&db.url).await.expect("open and migrate");
+    for (text, hits) in [
+        ("deplo mod", 1),
+        ("ecole", 1),
+        ("navy", 1),
+        ("usr 9", 1),
+        ("grace", 1),
+        ("bill", 1),
+        ("elsewhere", 0),
+    ] {
+        let q = EventQuery {
+            search: Some(text.into()),
+            ..EventQuery::default()
+        };
+        let page = store.list(&q).await.expect("list");
+        assert_eq!(page.events.len(), hits, "{text}");
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn search_agrees_with_the_reference_on_sqlite() {
+    search_agrees_with_the_reference(&TestDatabase::sqlite(), 21).await;
+    search_agrees_with_the_reference(&TestDatabase::sqlite(), 22).await;
+}
+
+#[tokio::test]
+async fn search_agrees_with_the_reference_on_postgres() {
+    let Ok(admin) = std::env::var("AUDITLOG_TEST_PG_URL") else {
+        eprintln!("AUDITLOG_TEST_PG_URL is not set; skipping the PostgreSQL run");
+        return;
+    };
+    search_agrees_with_the_reference(&TestDatabase::postgres(&admin).await, 21).await;
+    search_agrees_with_the_reference(&TestDatabase::postgres(&admin).await, 22).await;
+}
