@@ -31,7 +31,7 @@ pg_port="${pg_hostport#* }"
 pg_port="${pg_port:-5432}"
 if (exec 3<>"/dev/tcp/$pg_host/$pg_port") 2>/dev/null; then
   step "unit and integration tests on PostgreSQL ($pg_host:$pg_port)"
-  AUDITLOG_TEST_PG_URL="$pg_url" cargo test -p app --features ssr store::postgres
+  AUDITLOG_TEST_PG_URL="$pg_url" cargo test -p app --features ssr store::
   AUDITLOG_TEST_BACKEND=postgres AUDITLOG_TEST_PG_URL="$pg_url" cargo test -p server
   if command -v psql >/dev/null 2>&1; then
     left="$(psql "$pg_url" -Atc "SELECT count(*) FROM pg_database WHERE datname LIKE 'auditlog\_t\_%'" 2>/dev/null || echo "?")"
