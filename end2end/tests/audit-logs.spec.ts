@@ -266,3 +266,23 @@ test("search, sort a column, click a facet, zoom by the chart", async ({ page, r
   await page.getByTestId("zoom-out").click();
   await expect(rows).toHaveCount(4);
 });
+
+test("hiding noisy events removes access checks and reads, and the URL keeps the switch", async ({
+  page,
+  request,
+}) => {
+  await postEvents(request, [
+    { ...event("Access Checked", 3, 400), description: "E2E noise check" },
+    { ...event("Resource Read", 4, 401), description: "E2E noise read" },
+    { ...event("E2E Signal", 5, 402), description: "E2E noise signal" },
+  ]);
+  await page.goto("/settings/audit-logs?q=noise");
+  await expect(page.getByTestId("zone")).toHaveText("Times in Europe/Berlin");
+  const rows = page.getByTestId("event-row");
+  await expect(rows).toHaveCount(3);
+  await page.getByTestId("quiet-switch").check();
+  await expect(page).toHaveURL(/quiet=1/);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("E2E Signal");
+  await expect(page.getByTestId("view-count")).toHaveText("1 event");
+});

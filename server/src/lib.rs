@@ -9,6 +9,7 @@ pub mod demo;
 
 use std::future::Future;
 
+use app::events::noise::NoisyEvents;
 use app::store::Store;
 use app::{App, shell};
 use axum::Router;
@@ -23,6 +24,8 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub store: Store,
     pub leptos_options: LeptosOptions,
+    /// Event names the page's "Hide noisy events" switch hides.
+    pub noise: NoisyEvents,
 }
 
 impl AppState {
@@ -36,7 +39,13 @@ impl AppState {
         Self {
             store,
             leptos_options,
+            noise: NoisyEvents::default(),
         }
+    }
+
+    /// The same state with another list of noisy event names.
+    pub fn with_noise(self, noise: NoisyEvents) -> Self {
+        Self { noise, ..self }
     }
 }
 
@@ -44,13 +53,17 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let store = state.store.clone();
+    let noise = state.noise.clone();
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", api::router())
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(store.clone()),
+            move || {
+                provide_context(store.clone());
+                provide_context(noise.clone());
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use app::events::model::parse_event;
+use app::events::noise::NoisyEvents;
 use app::store::{AppendOutcome, AppendRequest, Store};
 use clap::{Parser, Subcommand};
 use server::AppState;
@@ -62,6 +63,13 @@ struct ServeArgs {
     /// Folder holding the built site (`pkg/` with the wasm, js and css).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: String,
+    /// Event names that "Hide noisy events" hides on the page (comma-separated).
+    #[arg(
+        long,
+        env = "AUDITLOG_NOISY_EVENTS",
+        default_value = "Access Checked,Resource Read"
+    )]
+    noisy_events: String,
 }
 
 #[derive(Subcommand)]
@@ -115,7 +123,7 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
     eprintln!("Audit Logs is running at http://{addr}/settings/audit-logs");
     server::run(
         listener,
-        AppState::new(store, &args.site_root),
+        AppState::new(store, &args.site_root).with_noise(NoisyEvents::parse(&args.noisy_events)),
         shutdown_signal(),
     )
     .await

@@ -3,6 +3,9 @@
 //! Until accounts exist the server listens on the loopback interface only, so every caller is local;
 //! the accounts issue adds the caller's role to these queries.
 
+// Server function arguments are their wire form: flat form fields, one per part of the view.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use super::query::EventPage;
@@ -20,12 +23,13 @@ pub async fn list_events(
     event: Option<String>,
     filter: String,
     search: Option<String>,
+    quiet: bool,
     sort: String,
     cursor: Option<String>,
 ) -> Result<EventPage, ServerFnError> {
     use super::query::{Cursor, Sort};
     let store = ssr::store()?;
-    let view = parse_view(start, end, event, &filter, search)?;
+    let view = parse_view(start, end, event, &filter, search, quiet)?;
     let sort = if sort.is_empty() {
         Sort::default()
     } else {
@@ -55,6 +59,7 @@ pub(crate) fn parse_view(
     event: Option<String>,
     filter: &str,
     search: Option<String>,
+    quiet: bool,
 ) -> Result<EventQuery, ServerFnError> {
     let time = |ms: Option<i64>| -> Result<_, ServerFnError> {
         ms.map(|ms| {
@@ -73,7 +78,18 @@ pub(crate) fn parse_view(
         Some(q) => EventQuery::parse_search(&q).map_err(|e| ServerFnError::new(e.error))?,
         None => None,
     };
+    // "Hide noisy events": the operator's list, applied here so the page cannot widen it.
+    let hide = if quiet {
+        let noise = use_context::<super::noise::NoisyEvents>().unwrap_or_default();
+        crate::filters::Filter {
+            items: noise.condition().into_iter().collect(),
+            ..Default::default()
+        }
+    } else {
+        Default::default()
+    };
     Ok(EventQuery {
+        hide,
         search,
         start: time(start)?,
         end: time(end)?,

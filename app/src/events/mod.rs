@@ -4,6 +4,7 @@ pub mod api;
 mod chart;
 mod filter_bar;
 pub mod model;
+pub mod noise;
 pub mod page;
 pub mod query;
 pub mod stats;

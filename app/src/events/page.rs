@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::api::{event_names, list_events};
 use super::filter_bar::FilterBar;
 use super::model::{Event, Outcome};
+use super::noise::noisy_events;
 use super::query::{Dir, EventPage, Sort, SortKey};
 use super::stats_api::view_stats;
 use super::stats_panel::stats_view;
@@ -53,6 +54,7 @@ struct Request {
     event: Option<String>,
     filter: Filter,
     search: Option<String>,
+    quiet: bool,
     sort: Sort,
 }
 
@@ -101,6 +103,7 @@ pub fn AuditLogsPage() -> impl IntoView {
             browser.get().unwrap_or(Zone::Utc)
         }
     });
+    let noise = Resource::new(|| (), |_| noisy_events());
     let request = Memo::new(move |_| {
         let v = view.get();
         let (start, end) = match v.window {
@@ -113,6 +116,7 @@ pub fn AuditLogsPage() -> impl IntoView {
             event: v.event,
             filter: v.filter,
             search: v.search,
+            quiet: v.quiet,
             sort: v.sort,
         }
     });
@@ -145,9 +149,12 @@ pub fn AuditLogsPage() -> impl IntoView {
                 r.event.clone(),
                 r.filter_json(),
                 r.search.clone(),
+                r.quiet,
             )
         },
-        |(start, end, event, filter, search)| view_stats(start, end, event, filter, search),
+        |(start, end, event, filter, search, quiet)| {
+            view_stats(start, end, event, filter, search, quiet)
+        },
     );
     let zoom = Callback::new(move |window: (i64, i64)| {
         set_view.run(View {
@@ -187,6 +194,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 r.event,
                 filter,
                 r.search,
+                r.quiet,
                 r.sort.to_param(),
                 None,
             )
@@ -208,6 +216,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 r.event.clone(),
                 r.filter_json(),
                 r.search.clone(),
+                r.quiet,
                 r.sort.to_param(),
                 Some(cursor),
             )
@@ -338,6 +347,17 @@ pub fn AuditLogsPage() -> impl IntoView {
                             }).collect_view())}
                         </Suspense>
                     </select>
+                </label>
+                <label class="switch" title=move || {
+                    noise.get().and_then(Result::ok).map(|n| format!("Hides: {}", n.0.join(", "))).unwrap_or_default()
+                }>
+                    <input
+                        type="checkbox"
+                        data-testid="quiet-switch"
+                        prop:checked=move || view.get().quiet
+                        on:change=move |ev| set_view.run(View { quiet: event_target_checked(&ev), ..view.get_untracked() })
+                    />
+                    " Hide noisy events"
                 </label>
                 <label class="switch">
                     <input

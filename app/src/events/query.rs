@@ -250,6 +250,10 @@ pub struct EventQuery {
     /// Conditions on the events' fields; the default (empty) restricts nothing.
     #[serde(default)]
     pub filter: Filter,
+    /// A second filter ANDed with `filter`: rows the viewer asked to hide (the page's "Hide noisy
+    /// events"), kept apart so the user's own filter keeps its AND/OR meaning.
+    #[serde(default)]
+    pub hide: Filter,
     /// Free-text search (`q=`), already trimmed; see [`crate::filters::search`] for what matches.
     /// Build it with [`EventQuery::parse_search`].
     #[serde(default)]

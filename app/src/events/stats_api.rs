@@ -15,11 +15,12 @@ pub async fn view_stats(
     event: Option<String>,
     filter: String,
     search: Option<String>,
+    quiet: bool,
 ) -> Result<ViewStats, ServerFnError> {
     use super::api::{parse_view, ssr};
     use super::stats::DEFAULT_FACET_LIMIT;
 
-    let query = parse_view(start, end, event, &filter, search)?;
+    let query = parse_view(start, end, event, &filter, search, quiet)?;
     ssr::store()?
         .view_stats(&query, DEFAULT_FACET_LIMIT)
         .await

@@ -29,7 +29,8 @@ pub fn stats_view(
     on_zoom: Callback<(i64, i64)>,
 ) -> AnyView {
     let count = if stats.count.exact {
-        format!("{} events", thousands(stats.count.value))
+        let n = stats.count.value;
+        format!("{} event{}", thousands(n), if n == 1 { "" } else { "s" })
     } else {
         format!(
             "at least {} events (estimate)",

@@ -23,6 +23,8 @@ pub struct View {
     pub sort: Sort,
     /// Free-text search words.
     pub search: Option<String>,
+    /// Hide the configured noisy event types.
+    pub quiet: bool,
 }
 
 impl View {
@@ -36,6 +38,7 @@ impl View {
                 .unwrap_or_default(),
             event: map.get("event").filter(|e| !e.is_empty()),
             utc: map.get_str("tz") == Some("utc"),
+            quiet: map.get_str("quiet") == Some("1"),
             search: map
                 .get("q")
                 .map(|q| q.trim().to_string())
@@ -72,6 +75,9 @@ impl View {
         }
         if self.utc {
             parts.push("tz=utc".to_string());
+        }
+        if self.quiet {
+            parts.push("quiet=1".to_string());
         }
         if let Some(q) = &self.search {
             parts.push(format!("q={}", encode(q)));
@@ -153,6 +159,7 @@ mod tests {
                 window: Some((1_764_000_000_000, 1_764_003_600_000)),
                 sort: Sort::from_param("-user").unwrap(),
                 search: Some("deploy model".into()),
+                quiet: true,
                 ..View::default()
             },
             View {

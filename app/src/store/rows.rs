@@ -116,6 +116,7 @@ where
     Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
+    filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)?;
     if let Some(text) = &q.search {
         // Callers validate `q` first; the store refuses what it was not meant to run regardless.
         EventQuery::parse_search(text)
@@ -158,6 +159,7 @@ where
         sql.push(" AND event = ").push_bind(name.clone());
     }
     filter_sql::push_filter(sql, &q.filter, dialect);
+    filter_sql::push_filter(sql, &q.hide, dialect);
     if let Some(text) = &q.search {
         search_sql::push_search(sql, text, dialect);
     }

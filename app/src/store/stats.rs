@@ -165,6 +165,7 @@ impl Store {
     /// ties by value in byte order.
     pub async fn facets(&self, q: &EventQuery, limit_per_field: u32) -> Result<Facets, StoreError> {
         filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
+        filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)?;
         let fields = try_join_all(FacetKey::ALL.into_iter().map(|key| async move {
             let column = facet_column(key);
             let rows: Vec<(String, i64)> = run!(self, build_query_as, fetch_all, |d| {
@@ -188,6 +189,7 @@ impl Store {
     /// [`Store::count`] with a cap of the caller's choosing.
     pub async fn count_up_to(&self, q: &EventQuery, cap: u64) -> Result<Count, StoreError> {
         filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
+        filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)?;
         let n: i64 = run!(self, build_query_scalar, fetch_one, |d| count_sql(
             q, cap, d
         ));
@@ -224,6 +226,7 @@ impl Store {
         bucket: Bucket,
     ) -> Result<Vec<(i64, u64)>, StoreError> {
         filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
+        filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)?;
         match self.histogram_range(q).await? {
             Some(range) => self.histogram_over(q, bucket, range).await,
             None => Ok(Vec::new()),
@@ -236,6 +239,7 @@ impl Store {
         q: &EventQuery,
     ) -> Result<(Bucket, Vec<(i64, u64)>), StoreError> {
         filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
+        filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)?;
         match self.histogram_range(q).await? {
             Some((start, end)) => {
                 let bucket = Bucket::for_range(start, end);

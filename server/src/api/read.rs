@@ -101,6 +101,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         .filter(|e| !e.is_empty())
         .map(|e| e.to_string());
     let query = EventQuery {
+        hide: Default::default(),
         start,
         end,
         event,
