@@ -3,34 +3,8 @@
 
 mod common;
 
-use common::{TestApp, event, spawn_app};
-use serde_json::{Value, json};
-
-/// GETs the event list with these (unencoded) pairs; returns status and body.
-async fn list(app: &TestApp, pairs: &[(&str, &str)]) -> (u16, Value) {
-    let resp = app
-        .client
-        .get(app.url("/api/v1/events"))
-        .query(pairs)
-        .bearer_auth(&app.key)
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.expect("json body"))
-}
-
-/// The event names of a 200 answer, newest first.
-async fn names(app: &TestApp, pairs: &[(&str, &str)]) -> Vec<String> {
-    let (status, body) = list(app, pairs).await;
-    assert_eq!(status, 200, "{pairs:?}: {body}");
-    body["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["event"].as_str().expect("event").to_string())
-        .collect()
-}
+use common::{TestApp, event, get_events, names, spawn_app};
+use serde_json::json;
 
 /// Four events, newest first: D, C, B, A.
 async fn seeded() -> TestApp {
@@ -157,7 +131,7 @@ async fn each_operator_over_http() {
     );
     // Values are bound, never SQL text.
     for hostile in ["x' OR '1'='1", "x\" OR 1=1 --", "'); DROP TABLE events; --"] {
-        let (status, body) = list(&app, &[("f", &format!("event:is:{hostile}"))]).await;
+        let (status, body) = get_events(&app, &[("f", &format!("event:is:{hostile}"))]).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["events"].as_array().map(Vec::len), Some(0), "{body}");
     }
@@ -239,7 +213,7 @@ async fn bad_filters_are_400s_that_name_the_parameter() {
         (vec![("g12345", "any")], "g12345", "unknown query parameter"),
     ];
     for (pairs, field, msg) in cases {
-        let (status, body) = list(&app, &pairs).await;
+        let (status, body) = get_events(&app, &pairs).await;
         assert_eq!(status, 400, "{pairs:?}: {body}");
         assert_eq!(body["field"], field, "{pairs:?}: {body}");
         let error = body["error"].as_str().expect("error text");

@@ -3,34 +3,8 @@
 
 mod common;
 
-use common::{TestApp, event, spawn_app};
-use serde_json::{Value, json};
-
-/// GETs the event list with these (unencoded) pairs; returns status and body.
-async fn list(app: &TestApp, pairs: &[(&str, &str)]) -> (u16, Value) {
-    let resp = app
-        .client
-        .get(app.url("/api/v1/events"))
-        .query(pairs)
-        .bearer_auth(&app.key)
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.expect("json body"))
-}
-
-/// The event names of a 200 answer, newest first.
-async fn names(app: &TestApp, pairs: &[(&str, &str)]) -> Vec<String> {
-    let (status, body) = list(app, pairs).await;
-    assert_eq!(status, 200, "{pairs:?}: {body}");
-    body["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["event"].as_str().expect("event").to_string())
-        .collect()
-}
+use common::{TestApp, event, get_events, names, spawn_app};
+use serde_json::json;
 
 /// Four events, newest first: Model Deployed, Role Created, Café Opened, Login.
 async fn seeded() -> TestApp {
@@ -100,7 +74,7 @@ async fn punctuation_separates_words_and_never_acts_as_syntax() {
         "x:* | !y",
         "'; DROP TABLE events; --",
     ] {
-        let (status, body) = list(&app, &[("q", hostile)]).await;
+        let (status, body) = get_events(&app, &[("q", hostile)]).await;
         assert_eq!(status, 200, "{hostile}: {body}");
     }
     // Punctuation only: no words, no search.
@@ -125,7 +99,7 @@ async fn search_combines_with_filters_time_and_paging() {
         ["Model Deployed", "Role Created"]
     );
     // Pages of one follow the search.
-    let (status, first) = list(&app, &[("q", "deplo"), ("limit", "1")]).await;
+    let (status, first) = get_events(&app, &[("q", "deplo"), ("limit", "1")]).await;
     assert_eq!(status, 200);
     let cursor = first["next_cursor"].as_str().expect("a second page");
     assert_eq!(
@@ -138,15 +112,15 @@ async fn search_combines_with_filters_time_and_paging() {
 #[tokio::test]
 async fn bad_q_is_a_400_naming_it() {
     let app = seeded().await;
-    let (status, body) = list(&app, &[("q", &"a".repeat(201))]).await;
+    let (status, body) = get_events(&app, &[("q", &"a".repeat(201))]).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["field"], "q");
-    let (status, body) = list(&app, &[("q", "a"), ("q", "b")]).await;
+    let (status, body) = get_events(&app, &[("q", "a"), ("q", "b")]).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["field"], "q");
     // Blank is no search; 200 characters (after trimming) is fine.
     assert_eq!(names(&app, &[("q", "   ")]).await.len(), 4);
     let long = format!("  {}  ", "a".repeat(200));
-    assert_eq!(list(&app, &[("q", &long)]).await.0, 200);
+    assert_eq!(get_events(&app, &[("q", &long)]).await.0, 200);
     app.stop().await;
 }

@@ -4,21 +4,8 @@
 
 mod common;
 
-use common::{TestApp, event, spawn_app};
+use common::{TestApp, event, get_events, spawn_app};
 use serde_json::{Value, json};
-
-async fn list(app: &TestApp, pairs: &[(&str, &str)]) -> (u16, Value) {
-    let resp = app
-        .client
-        .get(app.url("/api/v1/events"))
-        .query(pairs)
-        .bearer_auth(&app.key)
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.expect("json body"))
-}
 
 /// Follows `next_cursor` with pages of 2; returns the events' ids in order.
 async fn ids(app: &TestApp, sort: &str) -> Vec<i64> {
@@ -29,7 +16,7 @@ async fn ids(app: &TestApp, sort: &str) -> Vec<i64> {
         if let Some(c) = &cursor {
             pairs.push(("cursor", c));
         }
-        let (status, body) = list(app, &pairs).await;
+        let (status, body) = get_events(app, &pairs).await;
         assert_eq!(status, 200, "{sort}: {body}");
         out.extend(
             body["events"]
@@ -115,22 +102,22 @@ async fn every_sort_orders_and_pages_bytewise_with_missing_values_first() {
 async fn bad_sorts_and_foreign_cursors_are_400s_that_name_the_parameter() {
     let (app, _) = seeded().await;
     for bad in ["description", "-", "name", "+user", "USER"] {
-        let (status, body) = list(&app, &[("sort", bad)]).await;
+        let (status, body) = get_events(&app, &[("sort", bad)]).await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(body["field"], "sort", "{bad}");
     }
-    let (_, body) = list(&app, &[("sort", "user"), ("limit", "2")]).await;
+    let (_, body) = get_events(&app, &[("sort", "user"), ("limit", "2")]).await;
     let cursor = body["next_cursor"]
         .as_str()
         .expect("a next page")
         .to_string();
     for other in ["-user", "event"] {
-        let (status, body) = list(&app, &[("sort", other), ("cursor", &cursor)]).await;
+        let (status, body) = get_events(&app, &[("sort", other), ("cursor", &cursor)]).await;
         assert_eq!(status, 400, "{other}: {body}");
         assert_eq!(body["field"], "cursor");
     }
     // Without `sort` the order is newest first, which a `user` cursor does not belong to either.
-    let (status, body) = list(&app, &[("cursor", &cursor)]).await;
+    let (status, body) = get_events(&app, &[("cursor", &cursor)]).await;
     assert_eq!((status, &body["field"]), (400, &json!("cursor")), "{body}");
     app.stop().await;
 }
@@ -138,13 +125,13 @@ async fn bad_sorts_and_foreign_cursors_are_400s_that_name_the_parameter() {
 #[tokio::test]
 async fn cursors_issued_before_sorting_still_page_newest_first() {
     let (app, id) = seeded().await;
-    let (_, first) = list(&app, &[("limit", "2")]).await;
+    let (_, first) = get_events(&app, &[("limit", "2")]).await;
     let second = &first["events"][1];
     let ms = chrono::DateTime::parse_from_rfc3339(second["occurred_at"].as_str().expect("time"))
         .expect("rfc 3339")
         .timestamp_millis();
     let v1 = base64_url(format!("v1:{ms}:{}", second["id"]).as_bytes());
-    let (status, body) = list(&app, &[("cursor", &v1)]).await;
+    let (status, body) = get_events(&app, &[("cursor", &v1)]).await;
     assert_eq!(status, 200, "{body}");
     let got: Vec<i64> = body["events"]
         .as_array()

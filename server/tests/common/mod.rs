@@ -158,3 +158,29 @@ pub fn event(name: &str, minutes_ago: i64) -> Value {
         "metadata": {"n": minutes_ago}
     })
 }
+
+/// GETs the event list with these (unencoded) query pairs; returns status and body.
+pub async fn get_events(app: &TestApp, pairs: &[(&str, &str)]) -> (u16, Value) {
+    let resp = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .query(pairs)
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("json body"))
+}
+
+/// The event names of a 200 answer to these query pairs, in the answer's order.
+pub async fn names(app: &TestApp, pairs: &[(&str, &str)]) -> Vec<String> {
+    let (status, body) = get_events(app, pairs).await;
+    assert_eq!(status, 200, "{pairs:?}: {body}");
+    body["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["event"].as_str().expect("event").to_string())
+        .collect()
+}
