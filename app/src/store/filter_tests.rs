@@ -5,8 +5,9 @@
 
 use chrono::Utc;
 
+use super::Store;
 use super::testing::TestDatabase;
-use super::{AppendOutcome, AppendRequest, ItemResult, Store};
+use super::testing::append_all;
 use crate::events::model::{Event, parse_event};
 use crate::events::query::{Cursor, EventQuery, MAX_LIMIT};
 use crate::filters::testgen::{self, Rng};
@@ -26,22 +27,7 @@ async fn seed(store: &Store, rng: &mut Rng) -> Vec<Event> {
                 Ok(parse_event(&testgen::event_json(rng, at), now).expect("valid event"))
             })
             .collect();
-        let outcome = store
-            .append(AppendRequest {
-                scope: "filters".into(),
-                request_key: None,
-                items,
-            })
-            .await
-            .expect("append");
-        let AppendOutcome::Done { results, .. } = outcome else {
-            panic!("no idempotency key was sent");
-        };
-        assert!(
-            results
-                .iter()
-                .all(|r| matches!(r, ItemResult::Stored { .. }))
-        );
+        append_all(store, "filters", items).await;
     }
     let all = EventQuery {
         limit: MAX_LIMIT,

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::Store;
 use super::testing::TestDatabase;
-use super::{AppendOutcome, AppendRequest, ItemResult, Store};
+use super::testing::append_all;
 use crate::events::model::{Event, parse_event};
 use crate::events::query::{EventQuery, MAX_LIMIT};
 use crate::events::stats::{Bucket, COUNT_CAP, Count, FacetKey, Facets, MAX_BARS};
@@ -36,22 +37,7 @@ async fn seed(store: &Store, rng: &mut Rng, now_ms: i64) -> Vec<Event> {
                 Ok(parse_event(&testgen::event_json(rng, at), now).expect("valid event"))
             })
             .collect();
-        let outcome = store
-            .append(AppendRequest {
-                scope: "stats".into(),
-                request_key: None,
-                items,
-            })
-            .await
-            .expect("append");
-        let AppendOutcome::Done { results, .. } = outcome else {
-            panic!("no idempotency key was sent");
-        };
-        assert!(
-            results
-                .iter()
-                .all(|r| matches!(r, ItemResult::Stored { .. }))
-        );
+        append_all(store, "stats", items).await;
     }
     let mut events = Vec::new();
     let mut q = EventQuery {

@@ -7,6 +7,9 @@
 
 use sqlx::{Connection, Executor, PgConnection};
 
+use super::{AppendOutcome, AppendRequest, ItemResult, Store};
+use crate::events::model::{FieldError, NewEvent};
+
 /// Prefix of every database the tests create; `scripts/test.sh` removes leftovers by it.
 pub const PG_PREFIX: &str = "auditlog_t_";
 
@@ -111,4 +114,25 @@ pub fn with_database(url: &str, name: &str) -> String {
         None => base,
     };
     format!("{root}/{name}{query}")
+}
+
+/// Appends `items` through the writer and asserts that every one was stored (test data is valid
+/// and carries no retry keys).
+pub async fn append_all(store: &Store, scope: &str, items: Vec<Result<NewEvent, FieldError>>) {
+    let outcome = store
+        .append(AppendRequest {
+            scope: scope.into(),
+            request_key: None,
+            items,
+        })
+        .await
+        .expect("append");
+    let AppendOutcome::Done { results, .. } = outcome else {
+        panic!("no idempotency key was sent");
+    };
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, ItemResult::Stored { .. }))
+    );
 }
