@@ -7,10 +7,10 @@
 use std::time::{Duration, Instant};
 
 use app::store::Store;
-use app::store::testing::TestDatabase;
-use server::AppState;
 use server::demo::Generator;
-use support::{LATENCY_SAMPLES, database_size, latency, machine, ms, pct, write_section};
+use support::{
+    LATENCY_SAMPLES, bench_database, database_size, latency, machine, ms, pct, serve, write_section,
+};
 
 mod support;
 
@@ -25,26 +25,10 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(1_000_000);
     let batches = total.div_ceil(BATCH);
     // BENCH_STORE=postgres measures PostgreSQL (a fresh database through AUDITLOG_TEST_PG_URL).
-    let postgres = std::env::var("BENCH_STORE").as_deref() == Ok("postgres");
-    let db = if postgres {
-        let admin = std::env::var("AUDITLOG_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        TestDatabase::postgres(&admin).await
-    } else {
-        TestDatabase::sqlite()
-    };
+    let (postgres, db) = bench_database().await;
     let store = Store::open(&db.url).await?;
     let (_, key) = store.create_api_key("bench").await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::run(
-        listener,
-        AppState::new(store.clone(), "target/site"),
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let (base, stop_tx, server) = serve(store.clone()).await?;
 
     // Live ingest: services report events as they happen, so a stream arrives roughly in time
     // order. The generator's events, sorted by occurred_at, stand for that stream.
@@ -108,17 +92,7 @@ async fn main() -> anyhow::Result<()> {
     // PostgreSQL only: a second node on the same database, the clients split between the two.
     let mut two_nodes = String::new();
     if postgres {
-        let second = Store::open(&db.url).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base_b = format!("http://{}", listener.local_addr()?);
-        let (stop_b, stop_b_rx) = tokio::sync::oneshot::channel::<()>();
-        let served_b = tokio::spawn(server::run(
-            listener,
-            AppState::new(second, "target/site"),
-            async {
-                let _ = stop_b_rx.await;
-            },
-        ));
+        let (base_b, stop_b, served_b) = serve(Store::open(&db.url).await?).await?;
         let n = total / 5;
         let mut events: Vec<serde_json::Value> = (0..n).map(|_| generator.next_event()).collect();
         events.sort_by(|a, b| a["occurred_at"].as_str().cmp(&b["occurred_at"].as_str()));

@@ -9,11 +9,9 @@
 use std::time::Instant;
 
 use app::events::model::parse_event;
-use app::store::testing::TestDatabase;
 use app::store::{AppendRequest, Store};
-use server::AppState;
 use server::demo::Generator;
-use support::{database_size, latency, machine, ms, write_section};
+use support::{bench_database, database_size, latency, machine, ms, serve, write_section};
 
 mod support;
 
@@ -27,14 +25,7 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
-    let postgres = std::env::var("BENCH_STORE").as_deref() == Ok("postgres");
-    let db = if postgres {
-        let admin = std::env::var("AUDITLOG_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        TestDatabase::postgres(&admin).await
-    } else {
-        TestDatabase::sqlite()
-    };
+    let (postgres, db) = bench_database().await;
     let store = Store::open(&db.url).await?;
     let (_, key) = store.create_api_key("bench").await?;
 
@@ -64,16 +55,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(server::run(
-        listener,
-        AppState::new(store.clone(), "target/site"),
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let (base, stop_tx, served) = serve(store.clone()).await?;
     let client = reqwest::Client::new();
     let last_30 = (now - chrono::Duration::days(30)).timestamp_millis();
 

@@ -5,6 +5,11 @@
 
 use std::time::{Duration, Instant};
 
+use app::store::Store;
+use app::store::testing::TestDatabase;
+use server::AppState;
+use tokio::sync::oneshot;
+
 /// Requests per latency figure (after a short warm-up).
 pub const LATENCY_SAMPLES: usize = 2000;
 
@@ -125,4 +130,37 @@ pub async fn database_size(url: &str) -> u64 {
         .ok()
         .and_then(|b| u64::try_from(b).ok())
         .unwrap_or(0)
+}
+
+/// The store under test: a fresh PostgreSQL database when `BENCH_STORE=postgres` (through
+/// `AUDITLOG_TEST_PG_URL`), else a fresh SQLite file. The flag says which.
+pub async fn bench_database() -> (bool, TestDatabase) {
+    if std::env::var("BENCH_STORE").as_deref() == Ok("postgres") {
+        let admin = std::env::var("AUDITLOG_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        (true, TestDatabase::postgres(&admin).await)
+    } else {
+        (false, TestDatabase::sqlite())
+    }
+}
+
+/// The real server on port 0 over `store`: its base URL, the sender that stops it, and its task.
+pub async fn serve(
+    store: Store,
+) -> anyhow::Result<(
+    String,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let served = tokio::spawn(server::run(
+        listener,
+        AppState::new(store, "target/site"),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    Ok((base, stop, served))
 }
