@@ -286,3 +286,64 @@ test("hiding noisy events removes access checks and reads, and the URL keeps the
   await expect(rows.first()).toContainText("E2E Signal");
   await expect(page.getByTestId("view-count")).toHaveText("1 event");
 });
+
+test("every time preset shows exactly the events of its days in the viewer's zone", async ({ page, request }) => {
+  // Berlin calendar dates as "YYYY-MM-DD", and day arithmetic on them (UTC-based, no DST).
+  const zone = "Europe/Berlin";
+  const localDate = (ms: number) => new Date(ms).toLocaleDateString("sv-SE", { timeZone: zone });
+  const asDate = (iso: string) => new Date(`${iso}T00:00:00Z`);
+  const iso = (d: Date) => d.toISOString().slice(0, 10);
+  const plusDays = (s: string, n: number) => iso(new Date(asDate(s).getTime() + n * 86_400_000));
+
+  // One probe event a minute ago, then one at midday UTC on days spread over three years.
+  const now = Date.now();
+  const times = [now - 60_000];
+  for (const back of [1, 2, 5, 9, 15, 29, 30, 31, 45, 70, 89, 90, 100, 150, 200, 300, 370, 420, 500, 800]) {
+    const d = asDate(plusDays(localDate(now), -back));
+    times.push(d.getTime() + 12 * 3_600_000);
+  }
+  const probes = times.map((t, i) => ({
+    ...event("E2E Preset Probe", 0, 900 + i),
+    occurred_at: new Date(t).toISOString(),
+    description: `probe ${i} on ${localDate(t)}`,
+  }));
+  await postEvents(request, probes);
+
+  const today = localDate(now);
+  const [y, m] = today.split("-").map(Number);
+  const weekday = (asDate(today).getUTCDay() + 6) % 7; // Monday = 0: weeks start on Monday
+  const monthStart = (year: number, month: number) => iso(new Date(Date.UTC(year, month - 1, 1)));
+  const expected: Record<string, [string, string] | null> = {
+    all: null,
+    today: [today, today],
+    yesterday: [plusDays(today, -1), plusDays(today, -1)],
+    this_week: [plusDays(today, -weekday), plusDays(today, 6 - weekday)],
+    this_month: [monthStart(y, m), plusDays(monthStart(m === 12 ? y + 1 : y, (m % 12) + 1), -1)],
+    last_month: [monthStart(m === 1 ? y - 1 : y, m === 1 ? 12 : m - 1), plusDays(monthStart(y, m), -1)],
+    "30d": [plusDays(today, -29), today],
+    "90d": [plusDays(today, -89), today],
+    this_year: [`${y}-01-01`, `${y}-12-31`],
+    last_year: [`${y - 1}-01-01`, `${y - 1}-12-31`],
+  };
+
+  await page.goto("/settings/audit-logs?event=E2E%20Preset%20Probe&range=all");
+  await expect(page.getByTestId("zone")).toHaveText(`Times in ${zone}`);
+  const rows = page.getByTestId("event-row");
+  await expect(rows).toHaveCount(probes.length);
+  for (const [key, days] of Object.entries(expected)) {
+    const want = probes
+      .filter((p) => days === null || (localDate(Date.parse(p.occurred_at)) >= days[0] && localDate(Date.parse(p.occurred_at)) <= days[1]))
+      .map((p) => p.description)
+      .sort();
+    await page.getByTestId("time-range").click();
+    await page.getByTestId(`preset-${key}`).click();
+    await expect(page).toHaveURL(new RegExp(`range=${key}(&|$)`));
+    if (want.length === 0) {
+      await expect(page.getByTestId("empty")).toBeVisible();
+    } else {
+      await expect(rows).toHaveCount(want.length);
+    }
+    const got = (await rows.locator("td.description, [data-testid=description]").allTextContents()).sort();
+    expect(got, `preset ${key}`).toEqual(want);
+  }
+});

@@ -68,11 +68,15 @@ pub struct Facets {
 ///
 /// Counting stops at [`COUNT_CAP`]: beyond it `value` is the cap and `exact` is false, meaning "at
 /// least this many". Counting every row of a view of millions costs a scan of all of them, while the
-/// page only needs "100,000+" there.
+/// page only needs "100,000+" there. When the view's statistics come from the sample
+/// ([`ViewStats::sample`]) `estimated` is true and `value` is the sample's count scaled up: about
+/// this many.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Count {
     pub value: u64,
     pub exact: bool,
+    #[serde(default)]
+    pub estimated: bool,
 }
 
 impl Count {
@@ -82,12 +86,23 @@ impl Count {
             Self {
                 value: cap,
                 exact: false,
+                estimated: false,
             }
         } else {
             Self {
                 value: n,
                 exact: true,
+                estimated: false,
             }
+        }
+    }
+
+    /// About `n` events, estimated from a sample.
+    pub fn estimate(n: u64) -> Self {
+        Self {
+            value: n,
+            exact: false,
+            estimated: true,
         }
     }
 }
@@ -258,6 +273,11 @@ pub struct ViewStats {
     pub bucket_ms: Option<i64>,
     /// `(bar start in epoch ms, events in the bar)`, every bar of the range, empty ones as zero.
     pub histogram: Vec<(i64, u64)>,
+    /// `Some(n)` when the view was too large to read whole and the count, facets and histogram
+    /// were estimated from a sample of one event in `n` (their numbers scaled up by `n`); `None`
+    /// when they are exact.
+    #[serde(default)]
+    pub sample: Option<u64>,
 }
 
 #[cfg(test)]

@@ -31,12 +31,23 @@ pub fn stats_view(
     let count = if stats.count.exact {
         let n = stats.count.value;
         format!("{} event{}", thousands(n), if n == 1 { "" } else { "s" })
+    } else if stats.count.estimated {
+        format!("≈ {} events", thousands(stats.count.value))
     } else {
         format!(
             "at least {} events (estimate)",
             thousands(stats.count.value)
         )
     };
+    // Sampled statistics say so once, and each number they show carries "≈".
+    let approx = if stats.sample.is_some() { "≈ " } else { "" };
+    let sample_note = stats.sample.map(|n| {
+        view! {
+            <p class="muted small" data-testid="stats-sampled">
+                {format!("Estimated from a sample of 1 in {n} events: the view is too large to count in full.")}
+            </p>
+        }
+    });
     let bucket = stats.bucket;
     let bars: Vec<(i64, i64, u64)> = stats
         .histogram
@@ -54,6 +65,7 @@ pub fn stats_view(
                 <strong data-testid="view-count">{count}</strong>
                 <span class="muted small">{format!("per {}", bucket.label())}</span>
             </div>
+            {sample_note}
             <VolumeChart bars on_zoom label />
             <div class="facets">
                 {stats.facets.fields.into_iter().map(|f| {
@@ -79,7 +91,7 @@ pub fn stats_view(
                                     >
                                         <span class="facet-bar" style=format!("width: {pct:.0}%")></span>
                                         <span class="facet-label">{value}</span>
-                                        <span class="facet-count">{thousands(n)}</span>
+                                        <span class="facet-count">{format!("{approx}{}", thousands(n))}</span>
                                     </button>
                                 }
                             }).collect_view()}

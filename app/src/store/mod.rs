@@ -21,7 +21,9 @@ mod sort_sql;
 mod sort_tests;
 mod sqlite;
 mod sqlite_ip;
+mod sqlite_search;
 mod stats;
+pub use stats::{SAMPLE_EVERY, SamplePolicy};
 #[cfg(test)]
 mod stats_tests;
 #[cfg(any(test, feature = "test-support"))]

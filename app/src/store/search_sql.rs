@@ -59,6 +59,44 @@ where
     }
 }
 
+/// SQLite only: the MATCH expression for `words` where each word is spelled out as the indexed
+/// words it is a prefix of (`Some(terms)`, at least one) or left as a prefix query (`None`).
+pub(super) fn fts5_match_terms(words: &[(String, Option<Vec<String>>)]) -> String {
+    let quote = |w: &str| format!("\"{}\"", w.replace('"', "\"\""));
+    words
+        .iter()
+        .map(|(word, terms)| match terms {
+            Some(terms) => format!(
+                "({})",
+                terms
+                    .iter()
+                    .map(|t| quote(t))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ),
+            None => format!("{}*", quote(word)),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// SQLite only: ` AND …` restricting the list to events matching the MATCH expression `expr`
+/// among ids `lo..=hi`, which FTS5 reads as a rowid range of its lists (see `sqlite_search`).
+pub(super) fn push_match_between<'a>(
+    sql: &mut QueryBuilder<'a, sqlx::Sqlite>,
+    expr: String,
+    lo: i64,
+    hi: i64,
+) {
+    sql.push(" AND id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
+        .push_bind(expr)
+        .push(" AND rowid >= ")
+        .push_bind(lo)
+        .push(" AND rowid <= ")
+        .push_bind(hi)
+        .push(")");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 use super::filter_sql::Dialect;
 use super::keys;
 use super::rows::{self, EventRow};
+use super::sqlite_search;
 use super::{
     ApiKey, AppendOutcome, AppendRequest, Committed, FEED_CAPACITY, IDEMPOTENCY_RETENTION_MS,
     ItemResult, StoreError,
@@ -118,6 +119,9 @@ impl SqliteStore {
     }
 
     pub(super) async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
+        if sqlite_search::serves(q) {
+            return sqlite_search::list(&self.pool, q).await;
+        }
         let mut sql = rows::list_query::<Sqlite>(q, Dialect::Sqlite)?;
         let rows: Vec<EventRow> = sql.build_query_as().fetch_all(&self.pool).await?;
         rows::into_page(q, rows)

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::Store;
 use super::testing::TestDatabase;
 use super::testing::append_all;
+use super::{SAMPLE_EVERY, SamplePolicy, Store};
 use crate::events::model::{Event, parse_event};
 use crate::events::query::{EventQuery, MAX_LIMIT};
 use crate::events::stats::{Bucket, COUNT_CAP, Count, FacetKey, Facets, MAX_BARS};
@@ -23,8 +23,13 @@ const DAY: i64 = 86_400_000;
 /// Stores random events: most within the last two days, some over the last three years (so that
 /// month and year buckets have several bars), and returns them as stored.
 async fn seed(store: &Store, rng: &mut Rng, now_ms: i64) -> Vec<Event> {
+    seed_n(store, rng, now_ms, EVENTS).await
+}
+
+/// [`seed`] with `total` events (a multiple of 100).
+async fn seed_n(store: &Store, rng: &mut Rng, now_ms: i64, total: usize) -> Vec<Event> {
     let now = DateTime::from_timestamp_millis(now_ms).expect("now");
-    for _ in 0..EVENTS / 100 {
+    for _ in 0..total / 100 {
         let items = (0..100)
             .map(|_| {
                 let back = if rng.chance(70) {
@@ -52,7 +57,7 @@ async fn seed(store: &Store, rng: &mut Rng, now_ms: i64) -> Vec<Event> {
             None => break,
         }
     }
-    assert_eq!(events.len(), EVENTS);
+    assert_eq!(events.len(), total);
     events
 }
 
@@ -268,6 +273,109 @@ async fn view_stats_agree_with_rust_on_postgres() {
     stats_agree_with_rust(&TestDatabase::postgres(&admin).await, 22).await;
 }
 
+/// `view_stats` under a policy small enough for a test store: a view whose range holds more than
+/// ten sampled events and which matches at least three of them is described by exactly the events
+/// whose id is a multiple of 64, scaled up by 64 and labelled as estimated; any other view exactly.
+async fn sampled_stats_are_the_sample_scaled_up(db: &TestDatabase, seed_value: u64) {
+    let store = Store::open(&db.url).await.expect("open store");
+    let mut rng = Rng::new(seed_value);
+    let now_ms = Utc::now().timestamp_millis();
+    let events = seed_n(&store, &mut rng, now_ms, 3_000).await;
+    let names: Vec<String> = events
+        .iter()
+        .take(20)
+        .map(|e| e.body.event.clone())
+        .collect();
+    let policy = SamplePolicy {
+        exact_scan_rows: 10 * SAMPLE_EVERY,
+        min_sampled_matches: 3,
+    };
+    let sampled = |e: &&Event| e.id % SAMPLE_EVERY as i64 == 0;
+    let scale = |mut f: Facets| {
+        for field in &mut f.fields {
+            for v in &mut field.values {
+                v.1 *= SAMPLE_EVERY;
+            }
+        }
+        f
+    };
+    let (mut estimated, mut exact) = (0, 0);
+    for i in 0..60 {
+        let q = random_view(&mut rng, now_ms, &names);
+        let label = format!(
+            "view {i}: {:?} {:?} {:?}",
+            q.start,
+            q.end,
+            q.filter.to_query()
+        );
+        let hits = view(&events, &q);
+        let range_sampled = events
+            .iter()
+            .filter(|e| in_time(&q, ms(e)))
+            .filter(sampled)
+            .count() as u64;
+        let hits_sampled: Vec<&Event> = hits.iter().copied().filter(sampled).collect();
+        let got = store
+            .view_stats_with(&q, 5, policy)
+            .await
+            .expect("view stats");
+        let range = expected_range(&events, &q);
+        let bars = |of: &[&Event]| match range {
+            Some(r) => expected_histogram(of, Bucket::for_range(r.0, r.1), r),
+            None => Vec::new(),
+        };
+        if range_sampled > 10 && hits_sampled.len() as u64 >= 3 {
+            estimated += 1;
+            assert_eq!(got.sample, Some(SAMPLE_EVERY), "{label}");
+            assert_eq!(
+                got.count,
+                Count::estimate(hits_sampled.len() as u64 * SAMPLE_EVERY),
+                "{label}"
+            );
+            assert_eq!(
+                got.facets,
+                scale(expected_facets(&hits_sampled, 5)),
+                "{label}"
+            );
+            let want: Vec<(i64, u64)> = bars(&hits_sampled)
+                .into_iter()
+                .map(|(t, n)| (t, n * SAMPLE_EVERY))
+                .collect();
+            assert_eq!(got.histogram, want, "{label}");
+        } else {
+            exact += 1;
+            assert_eq!(got.sample, None, "{label}");
+            assert_eq!(
+                got.count,
+                Count::capped(hits.len() as u64, COUNT_CAP),
+                "{label}"
+            );
+            assert_eq!(got.facets, expected_facets(&hits, 5), "{label}");
+            assert_eq!(got.histogram, bars(&hits), "{label}");
+        }
+    }
+    eprintln!("{estimated} views estimated from the sample, {exact} exact");
+    assert!(
+        estimated >= 10 && exact >= 10,
+        "{estimated} estimated, {exact} exact"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sampled_view_stats_on_sqlite() {
+    sampled_stats_are_the_sample_scaled_up(&TestDatabase::sqlite(), 31).await;
+}
+
+#[tokio::test]
+async fn sampled_view_stats_on_postgres() {
+    let Ok(admin) = std::env::var("AUDITLOG_TEST_PG_URL") else {
+        eprintln!("AUDITLOG_TEST_PG_URL is not set; skipping the PostgreSQL run");
+        return;
+    };
+    sampled_stats_are_the_sample_scaled_up(&TestDatabase::postgres(&admin).await, 31).await;
+}
+
 #[tokio::test]
 async fn an_empty_store_has_no_bars_and_a_zero_count() {
     let db = TestDatabase::sqlite();
@@ -278,7 +386,8 @@ async fn an_empty_store_has_no_bars_and_a_zero_count() {
         store.count(&q).await.expect("count"),
         Count {
             value: 0,
-            exact: true
+            exact: true,
+            estimated: false
         }
     );
     let facets = store.facets(&q, 5).await.expect("facets");
