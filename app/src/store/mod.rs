@@ -7,6 +7,28 @@
 //! is the single place where sequence numbers, and later the hash chain, are assigned in commit
 //! order. After each commit the store announces the new ids on its change feed ([`Store::subscribe`]).
 
+/// Builds a query for the store's dialect with `$build` (a [`QueryBuilder`] over the dialect named
+/// `$d`), runs it on the store's reader pool with `$run` (`fetch_all`, `fetch_one`, …) and decodes
+/// it with `$as` (`build_query_as` or `build_query_scalar`) into the type the caller annotates.
+/// Used by the reads written once for both stores ([`stats`], [`tail`]); `Backend`, `Dialect`,
+/// `QueryBuilder`, `Sqlite` and `Postgres` must be in scope where it is used.
+macro_rules! run {
+    ($store:expr, $as:ident, $run:ident, |$d:ident| $build:expr) => {
+        match &$store.backend {
+            Backend::Sqlite(s) => {
+                let $d = Dialect::Sqlite;
+                let mut sql: QueryBuilder<'_, Sqlite> = $build;
+                sql.$as().$run(&s.pool).await?
+            }
+            Backend::Postgres(s) => {
+                let $d = Dialect::Postgres;
+                let mut sql: QueryBuilder<'_, Postgres> = $build;
+                sql.$as().$run(&s.pool).await?
+            }
+        }
+    };
+}
+
 mod filter_sql;
 #[cfg(test)]
 mod filter_tests;
@@ -24,6 +46,9 @@ mod sqlite_ip;
 mod stats;
 #[cfg(test)]
 mod stats_tests;
+mod tail;
+#[cfg(test)]
+mod tail_tests;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
