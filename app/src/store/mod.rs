@@ -54,7 +54,7 @@ pub mod testing;
 
 use std::sync::Arc;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use serde::{Deserialize, Serialize};
 
@@ -258,11 +258,23 @@ impl Store {
     /// process on the database, this one included.
     ///
     /// A receiver that falls more than 4096 notices behind gets `RecvError::Lagged` and should
-    /// re-read from the store; so should one of a PostgreSQL store after its listener reconnected.
+    /// re-read from the store; so should one of a PostgreSQL store after its listener reconnected
+    /// (see [`Store::feed_resets`]).
     pub fn subscribe(&self) -> broadcast::Receiver<Committed> {
         match &self.backend {
             Backend::Sqlite(s) => s.subscribe(),
             Backend::Postgres(s) => s.subscribe(),
+        }
+    }
+
+    /// A counter that grows each time the change feed may have missed commits: on PostgreSQL, when
+    /// the listener's session was lost and re-established (notifications sent meanwhile are gone).
+    /// It never moves on SQLite, whose feed is in-process. A subscriber that waits for notices
+    /// should also wait for this to change, then re-read from the store by id.
+    pub fn feed_resets(&self) -> watch::Receiver<u64> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.feed_resets(),
+            Backend::Postgres(s) => s.feed_resets(),
         }
     }
 
