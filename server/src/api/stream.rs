@@ -69,6 +69,8 @@ pub async fn stream(
     let newest = state.store.newest_id().await.map_err(ApiError::store)?;
     // An id beyond the newest committed one was not issued by this database: start from the newest.
     let pos = resume.map_or(newest, |p| p.min(newest));
+    // Counted from here; the tail's drop (when the response ends) counts it out.
+    live.stats.opened();
     let tail = Tail {
         store: state.store.clone(),
         query: params.query,
@@ -82,7 +84,6 @@ pub async fn stream(
         max_backlog: live.config.max_backlog,
         stats: Arc::clone(&live.stats),
     };
-    live.stats.opened();
     let ready = message(READY_MESSAGE, pos, &Ready { resume_after: pos });
     let sse = Sse::new(stream::once(async move { ready }).chain(tail.into_stream())).keep_alive(
         KeepAlive::new()
