@@ -123,3 +123,75 @@ impl Store {
         Ok(Count::capped(u64::try_from(n).unwrap_or(0), cap))
     }
 }
+
+fn ids_after_sql<'a, DB>(
+    q: &EventQuery,
+    (after, upto): (i64, i64),
+    limit: u32,
+    d: Dialect,
+) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    DB::Arguments<'a>: Default,
+    i64: Encode<'a, DB> + Type<DB>,
+    String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
+{
+    let mut sql = QueryBuilder::new(format!("SELECT id{}", from(d)));
+    push_where_in(&mut sql, q, d, Some((after, upto)));
+    sql.push(" ORDER BY id ASC LIMIT ")
+        .push_bind(i64::from(limit));
+    sql
+}
+
+fn by_ids_sql<'a, DB>(ids: &[i64], d: Dialect) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    DB::Arguments<'a>: Default,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut sql = QueryBuilder::new(format!("SELECT {EVENT_COLUMNS}{} WHERE id IN (", from(d)));
+    let mut list = sql.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    sql.push(") ORDER BY id ASC");
+    sql
+}
+
+/// Ids per query of [`Store::events_by_ids`]: far below both databases' bound-parameter limits.
+const IDS_PER_READ: usize = 1000;
+
+impl Store {
+    /// [`Store::events_after`], ids only: what a reader that keeps rendered events of its own needs
+    /// from the database.
+    pub async fn ids_after(
+        &self,
+        q: &EventQuery,
+        after: i64,
+        upto: i64,
+        limit: u32,
+    ) -> Result<Vec<i64>, StoreError> {
+        check_view(q)?;
+        if upto <= after || limit == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(run!(self, build_query_scalar, fetch_all, |d| {
+            ids_after_sql(q, (after, upto), limit, d)
+        }))
+    }
+
+    /// The stored events among `ids` (ascending ids, as [`Store::ids_after`] returns them), in
+    /// ascending id order; ids without an event are left out.
+    pub async fn events_by_ids(&self, ids: &[i64]) -> Result<Vec<Event>, StoreError> {
+        let mut events = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_READ) {
+            let rows: Vec<EventRow> =
+                run!(self, build_query_as, fetch_all, |d| by_ids_sql(chunk, d));
+            for row in rows {
+                events.push(row.into_event()?);
+            }
+        }
+        Ok(events)
+    }
+}

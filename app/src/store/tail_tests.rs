@@ -95,6 +95,15 @@ async fn tail_reads_agree_with_the_reference(db: &TestDatabase, seed: u64) {
             .collect();
         let want: Vec<i64> = all.iter().take(limit as usize).copied().collect();
         assert_eq!(got, want, "view {i} ({after}, {upto}] limit {limit}: {q:?}");
+        let ids = store.ids_after(&q, after, upto, limit).await.unwrap();
+        assert_eq!(ids, want, "ids of view {i}");
+        let by_id = store.events_by_ids(&ids).await.unwrap();
+        let expected: Vec<&Event> = events.iter().filter(|e| ids.contains(&e.id)).collect();
+        assert_eq!(
+            by_id.iter().collect::<Vec<_>>(),
+            expected,
+            "events of view {i}"
+        );
         nonempty += usize::from(!want.is_empty());
         cut += usize::from(all.len() > want.len());
         let count = store.count_after(&q, after, upto, 50).await.unwrap();

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use super::ApiError;
 use super::read::parse_query;
+use super::rendered::Rendered;
 
 /// How often an idle stream sends a comment line, so that proxies keep it open.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -86,6 +87,7 @@ impl LiveStats {
 pub struct Live {
     pub config: LiveConfig,
     pub stats: Arc<LiveStats>,
+    pub(super) rendered: Arc<Rendered>,
     closing: watch::Sender<bool>,
 }
 
@@ -103,6 +105,7 @@ impl Live {
                 ..config
             },
             stats: Arc::default(),
+            rendered: Arc::default(),
             closing: watch::Sender::new(false),
         }
     }

@@ -6,6 +6,7 @@ mod ingest;
 mod live;
 mod poll;
 mod read;
+mod rendered;
 mod stats;
 mod stream;
 

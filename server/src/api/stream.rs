@@ -8,8 +8,9 @@
 //!   starts at `Last-Event-ID`, else `after=`, else the newest committed id (only new events).
 //! - It reads from the store, never from memory shared with writers: the view's events after the
 //!   position and up to the newest id it knows committed, in id order, through the list's own WHERE
-//!   clause ([`app::store::Store::events_after`]). Ids follow commit order on both stores, so
-//!   nothing committed can be passed over, and nothing uncommitted is ever sent.
+//!   clause ([`app::store::Store::ids_after`]). Ids follow commit order on both stores, so
+//!   nothing committed can be passed over, and nothing uncommitted is ever sent. Each event's JSON
+//!   is read and rendered once per server, whatever the number of streams ([`Rendered`]).
 //! - The change feed ([`app::store::Store::subscribe`]) only says when to read again and up to
 //!   which id. A lagging receiver or a re-connected PostgreSQL listener
 //!   ([`app::store::Store::feed_resets`]) makes it ask the store for the newest id instead: a lost
@@ -25,8 +26,8 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
-use app::events::model::Event;
 use app::events::query::EventQuery;
 use app::events::stats::COUNT_CAP;
 use app::store::{Committed, Store, StoreError};
@@ -38,13 +39,19 @@ use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt as _, stream};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
 
 use super::live::{LiveStats, parse_id, parse_params};
+use super::rendered::Rendered;
 use super::{ApiError, authenticate_reader};
 use crate::AppState;
 
 /// Events one read of the store returns at most, so at most this many wait in a stream's memory.
 pub const READ_BATCH: u64 = 100;
+/// The least time between two reads of one stream: the commits of that time are read together.
+/// Under steady ingest (many small commits) this bounds each stream's queries per second, and adds
+/// at most this much latency.
+pub const READ_INTERVAL: Duration = Duration::from_millis(25);
 
 pub async fn stream(
     State(state): State<AppState>,
@@ -80,6 +87,8 @@ pub async fn stream(
         pos,
         known: newest,
         pending: VecDeque::new(),
+        rendered: Arc::clone(&live.rendered),
+        last_read: None,
         batch: READ_BATCH.min(live.config.max_backlog),
         max_backlog: live.config.max_backlog,
         stats: Arc::clone(&live.stats),
@@ -107,18 +116,19 @@ fn message(name: &str, id: i64, data: &impl serde::Serialize) -> Result<SseEvent
 }
 
 /// What a stream sends after its `ready` message.
-// One value at a time per stream, alive for one poll: boxing the event would add an allocation per
-// event and save nothing.
-#[allow(clippy::large_enum_variant)]
 enum Message {
-    Event(Event),
+    /// An event's id and its JSON, as the list renders it.
+    Event(i64, Arc<str>),
     Skipped(Skipped),
 }
 
 impl Message {
     fn to_sse(&self) -> Result<SseEvent, axum::Error> {
         match self {
-            Message::Event(e) => message(EVENT_MESSAGE, e.id, e),
+            Message::Event(id, json) => Ok(SseEvent::default()
+                .event(EVENT_MESSAGE)
+                .id(id.to_string())
+                .data(&**json)),
             Message::Skipped(s) => message(SKIPPED_MESSAGE, s.resume_after, s),
         }
     }
@@ -135,8 +145,10 @@ struct Tail {
     pos: i64,
     /// The newest id known to be committed.
     known: i64,
-    /// Events read and not yet sent, ascending; at most `batch`.
-    pending: VecDeque<Event>,
+    /// Events read and not yet sent (id and JSON), ascending; at most `batch`.
+    pending: VecDeque<(i64, Arc<str>)>,
+    rendered: Arc<Rendered>,
+    last_read: Option<Instant>,
     batch: u64,
     max_backlog: u64,
     stats: Arc<LiveStats>,
@@ -171,12 +183,21 @@ impl Tail {
             if *self.closing.borrow() {
                 return Ok(None);
             }
-            if let Some(event) = self.pending.pop_front() {
+            if let Some((id, json)) = self.pending.pop_front() {
                 self.stats.add_sent(1);
-                return Ok(Some(Message::Event(event)));
+                return Ok(Some(Message::Event(id, json)));
+            }
+            if let Some(at) = self.last_read.map(|t| t + READ_INTERVAL)
+                && at > Instant::now()
+            {
+                tokio::select! {
+                    _ = self.closing.wait_for(|c| *c) => return Ok(None),
+                    () = tokio::time::sleep_until(at) => {}
+                }
             }
             self.take_notices().await?;
             if self.pos < self.known {
+                self.last_read = Some(Instant::now());
                 if let Some(skipped) = self.read().await? {
                     return Ok(Some(Message::Skipped(skipped)));
                 }
@@ -189,14 +210,15 @@ impl Tail {
     }
 
     /// Reads the view after `pos` up to `known` into `pending`, one batch at most; or, when more
-    /// than `max_backlog` events are waiting, skips them all.
+    /// than `max_backlog` events are waiting, skips them all. The database says which ids; their
+    /// JSON comes from the server's shared [`Rendered`] events.
     async fn read(&mut self) -> Result<Option<Skipped>, StoreError> {
         let limit = u32::try_from(self.batch + 1).unwrap_or(u32::MAX);
-        let mut events = self
+        let mut ids = self
             .store
-            .events_after(&self.query, self.pos, self.known, limit)
+            .ids_after(&self.query, self.pos, self.known, limit)
             .await?;
-        if events.len() as u64 > self.batch {
+        if ids.len() as u64 > self.batch {
             // More than one batch is waiting: is it more than this client may fall behind?
             let cap = COUNT_CAP.max(self.max_backlog);
             let backlog = self
@@ -212,11 +234,12 @@ impl Tail {
                     resume_after: self.known,
                 }));
             }
-            events.truncate(self.batch as usize);
-            self.pos = events.last().map_or(self.known, |e| e.id);
+            ids.truncate(self.batch as usize);
+            self.pos = ids.last().copied().unwrap_or(self.known);
         } else {
             self.pos = self.known;
         }
+        let events = self.rendered.get(&self.store, &ids).await?;
         self.pending.extend(events);
         Ok(None)
     }
