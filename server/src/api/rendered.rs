@@ -14,6 +14,9 @@ const MAX_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct Rendered {
     inner: Mutex<Inner>,
+    /// Held while reading missing events: the streams woken by one commit all miss its events at
+    /// once, and the first to get here reads them for all the others.
+    reading: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -32,18 +35,16 @@ impl Rendered {
         store: &Store,
         ids: &[i64],
     ) -> Result<Vec<(i64, Arc<str>)>, StoreError> {
-        let mut found: Vec<(i64, Option<Arc<str>>)> = {
-            let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            ids.iter()
-                .map(|id| (*id, inner.by_id.get(id).cloned()))
-                .collect()
-        };
-        let missing: Vec<i64> = found
-            .iter()
-            .filter(|(_, json)| json.is_none())
-            .map(|(id, _)| *id)
-            .collect();
-        if !missing.is_empty() {
+        let mut found = self.lookup(ids);
+        if found.iter().any(|(_, json)| json.is_none()) {
+            let _reading = self.reading.lock().await;
+            // Another stream may have read them while this one waited.
+            found = self.lookup(ids);
+            let missing: Vec<i64> = found
+                .iter()
+                .filter(|(_, json)| json.is_none())
+                .map(|(id, _)| *id)
+                .collect();
             let mut fresh = HashMap::with_capacity(missing.len());
             for event in store.events_by_ids(&missing).await? {
                 let json = serde_json::to_string(&event)
@@ -64,6 +65,15 @@ impl Rendered {
             .into_iter()
             .filter_map(|(id, json)| json.map(|j| (id, j)))
             .collect())
+    }
+}
+
+impl Rendered {
+    fn lookup(&self, ids: &[i64]) -> Vec<(i64, Option<Arc<str>>)> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        ids.iter()
+            .map(|id| (*id, inner.by_id.get(id).cloned()))
+            .collect()
     }
 }
 
