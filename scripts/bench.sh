@@ -5,14 +5,17 @@
 #   scripts/bench.sh                       # 1,000,000 events
 #   BENCH_EVENTS=100000 scripts/bench.sh
 #   BENCH_EVENTS=10000000 cargo bench -p server --bench queries   # the 10M-event query figures
+#   BENCH_SECONDS=60 cargo bench -p server --bench stream           # longer live tail runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 cargo bench -p server --bench http
 cargo bench -p server --bench queries
+cargo bench -p server --bench stream
 if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null || [ -n "${AUDITLOG_TEST_PG_URL:-}" ]; then
   BENCH_STORE=postgres cargo bench -p server --bench http
   BENCH_STORE=postgres cargo bench -p server --bench queries
+  BENCH_STORE=postgres cargo bench -p server --bench stream
 else
   echo "PostgreSQL benchmark skipped: no server at 127.0.0.1:5432 (set AUDITLOG_TEST_PG_URL)." >&2
 fi

@@ -9,6 +9,7 @@ pub mod events;
 pub mod filters;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod tail;
 pub mod timerange;
 
 use leptos::prelude::*;

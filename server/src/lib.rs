@@ -1,5 +1,5 @@
 //! The Audit Logs server: the Leptos page, its server functions, and the plain HTTP API
-//! (ingest and read), on one axum router.
+//! (ingest, read and the live tail), on one axum router.
 //!
 //! Library first: `app(state)` builds the router and `run` serves it until `shutdown` resolves, so
 //! tests and benchmarks start the real server on port 0 in-process.
@@ -26,6 +26,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Event names the page's "Hide noisy events" switch hides.
     pub noise: NoisyEvents,
+    /// The live tail's settings, counters and shutdown signal.
+    pub live: api::Live,
 }
 
 impl AppState {
@@ -40,6 +42,15 @@ impl AppState {
             store,
             leptos_options,
             noise: NoisyEvents::default(),
+            live: api::Live::default(),
+        }
+    }
+
+    /// The same state with other live tail settings (tests shorten the keep-alive interval).
+    pub fn with_live(self, config: api::LiveConfig) -> Self {
+        Self {
+            live: api::Live::new(config),
+            ..self
         }
     }
 
@@ -71,14 +82,19 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app(state)` on `listener` until `shutdown` resolves, then lets in-flight requests finish
-/// and waits for the writer to commit everything it acknowledged.
+/// Serves `app(state)` on `listener` until `shutdown` resolves, then ends the live streams, lets
+/// in-flight requests finish and waits for the writer to commit everything it acknowledged.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
+    let live = state.live.clone();
+    let shutdown = async move {
+        shutdown.await;
+        live.close();
+    };
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;

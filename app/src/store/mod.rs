@@ -7,6 +7,28 @@
 //! is the single place where sequence numbers, and later the hash chain, are assigned in commit
 //! order. After each commit the store announces the new ids on its change feed ([`Store::subscribe`]).
 
+/// Builds a query for the store's dialect with `$build` (a [`QueryBuilder`] over the dialect named
+/// `$d`), runs it on the store's reader pool with `$run` (`fetch_all`, `fetch_one`, …) and decodes
+/// it with `$as` (`build_query_as` or `build_query_scalar`) into the type the caller annotates.
+/// Used by the reads written once for both stores ([`stats`], [`tail`]); `Backend`, `Dialect`,
+/// `QueryBuilder`, `Sqlite` and `Postgres` must be in scope where it is used.
+macro_rules! run {
+    ($store:expr, $as:ident, $run:ident, |$d:ident| $build:expr) => {
+        match &$store.backend {
+            Backend::Sqlite(s) => {
+                let $d = Dialect::Sqlite;
+                let mut sql: QueryBuilder<'_, Sqlite> = $build;
+                sql.$as().$run(&s.pool).await?
+            }
+            Backend::Postgres(s) => {
+                let $d = Dialect::Postgres;
+                let mut sql: QueryBuilder<'_, Postgres> = $build;
+                sql.$as().$run(&s.pool).await?
+            }
+        }
+    };
+}
+
 mod filter_sql;
 #[cfg(test)]
 mod filter_tests;
@@ -26,12 +48,15 @@ mod stats;
 pub use stats::{SAMPLE_EVERY, SamplePolicy};
 #[cfg(test)]
 mod stats_tests;
+mod tail;
+#[cfg(test)]
+mod tail_tests;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
 use std::sync::Arc;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use serde::{Deserialize, Serialize};
 
@@ -235,11 +260,23 @@ impl Store {
     /// process on the database, this one included.
     ///
     /// A receiver that falls more than 4096 notices behind gets `RecvError::Lagged` and should
-    /// re-read from the store; so should one of a PostgreSQL store after its listener reconnected.
+    /// re-read from the store; so should one of a PostgreSQL store after its listener reconnected
+    /// (see [`Store::feed_resets`]).
     pub fn subscribe(&self) -> broadcast::Receiver<Committed> {
         match &self.backend {
             Backend::Sqlite(s) => s.subscribe(),
             Backend::Postgres(s) => s.subscribe(),
+        }
+    }
+
+    /// A counter that grows each time the change feed may have missed commits: on PostgreSQL, when
+    /// the listener's session was lost and re-established (notifications sent meanwhile are gone).
+    /// It never moves on SQLite, whose feed is in-process. A subscriber that waits for notices
+    /// should also wait for this to change, then re-read from the store by id.
+    pub fn feed_resets(&self) -> watch::Receiver<u64> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.feed_resets(),
+            Backend::Postgres(s) => s.feed_resets(),
         }
     }
 

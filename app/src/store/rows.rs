@@ -115,13 +115,7 @@ where
     String: Encode<'a, DB> + Type<DB>,
     Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
-    filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
-    filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)?;
-    if let Some(text) = &q.search {
-        // Callers validate `q` first; the store refuses what it was not meant to run regardless.
-        EventQuery::parse_search(text)
-            .map_err(|e| StoreError::InvalidFilter(FilterError::new("q", e.error)))?;
-    }
+    check_view(q)?;
     q.check_cursor().map_err(StoreError::InvalidQuery)?;
     let mut sql = QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events"));
     push_where(&mut sql, q, dialect);
@@ -134,11 +128,41 @@ where
     Ok(sql)
 }
 
+/// Refuses a view whose filter is invalid or uses something this store cannot evaluate, or whose
+/// search text is not one [`EventQuery::parse_search`] would have produced. Callers validate `q`
+/// first; the store refuses what it was not meant to run regardless. Call before [`push_where`].
+pub(super) fn check_view(q: &EventQuery) -> Result<(), StoreError> {
+    filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
+    filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)?;
+    if let Some(text) = &q.search {
+        EventQuery::parse_search(text)
+            .map_err(|e| StoreError::InvalidFilter(FilterError::new("q", e.error)))?;
+    }
+    Ok(())
+}
+
 /// Appends ` WHERE …` selecting the view of `q`: its time range, event name and filter (not its
-/// cursor or limit). Shared by the list and the view statistics, so both see the same rows. Call
-/// [`filter_sql::check`] first.
+/// cursor or limit). Shared by the list, the view statistics and the live tail, so all see the same
+/// rows. Call [`check_view`] (or at least [`filter_sql::check`]) first.
 pub(super) fn push_where<'a, DB>(sql: &mut QueryBuilder<'a, DB>, q: &EventQuery, dialect: Dialect)
 where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+    String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
+{
+    push_where_in(sql, q, dialect, None);
+}
+
+/// [`push_where`], restricted to the ids `after < id <= upto` when `ids` is `(after, upto)` (the
+/// live tail's reads). The range also bounds the search's index lookup on SQLite, so a search
+/// costs the few rows in the range rather than every match in the log.
+pub(super) fn push_where_in<'a, DB>(
+    sql: &mut QueryBuilder<'a, DB>,
+    q: &EventQuery,
+    dialect: Dialect,
+    ids: Option<(i64, i64)>,
+) where
     DB: Database,
     i64: Encode<'a, DB> + Type<DB>,
     String: Encode<'a, DB> + Type<DB>,
@@ -161,7 +185,13 @@ where
     filter_sql::push_filter(sql, &q.filter, dialect);
     filter_sql::push_filter(sql, &q.hide, dialect);
     if let Some(text) = &q.search {
-        search_sql::push_search(sql, text, dialect);
+        search_sql::push_search(sql, text, dialect, ids);
+    }
+    if let Some((after, upto)) = ids {
+        sql.push(" AND id > ")
+            .push_bind(after)
+            .push(" AND id <= ")
+            .push_bind(upto);
     }
 }
 

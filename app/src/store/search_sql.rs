@@ -35,10 +35,17 @@ fn tsquery(words: &[String]) -> String {
 }
 
 /// Appends ` AND …` restricting the list to events matching `query`; nothing when it has no words
-/// (an empty or punctuation-only search restricts nothing, as in the reference).
-pub(super) fn push_search<'a, DB>(sql: &mut QueryBuilder<'a, DB>, query: &str, d: Dialect)
-where
+/// (an empty or punctuation-only search restricts nothing, as in the reference). `ids`, an
+/// `(after, upto]` id range the caller also applies to `events`, bounds SQLite's index lookup:
+/// FTS5 reads only that rowid range of each word's entries instead of all of them.
+pub(super) fn push_search<'a, DB>(
+    sql: &mut QueryBuilder<'a, DB>,
+    query: &str,
+    d: Dialect,
+    ids: Option<(i64, i64)>,
+) where
     DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
     String: Encode<'a, DB> + Type<DB>,
 {
     let words = search::words(query);
@@ -48,8 +55,14 @@ where
     match d {
         Dialect::Sqlite => {
             sql.push(" AND id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
-                .push_bind(fts5_match(&words))
-                .push(")");
+                .push_bind(fts5_match(&words));
+            if let Some((after, upto)) = ids {
+                sql.push(" AND rowid > ")
+                    .push_bind(after)
+                    .push(" AND rowid <= ")
+                    .push_bind(upto);
+            }
+            sql.push(")");
         }
         Dialect::Postgres => {
             sql.push(" AND search_vec @@ to_tsquery('simple', ")

@@ -17,7 +17,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{Connection, QueryBuilder, Sqlite};
-use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot, watch};
 
 use super::filter_sql::Dialect;
 use super::keys;
@@ -47,6 +47,8 @@ pub(super) struct SqliteStore {
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// The change feed; the writer sends on it after each commit that stored events.
     feed: broadcast::Sender<Committed>,
+    /// Never bumped: an in-process feed misses nothing. Kept so that receivers stay open.
+    resets: watch::Sender<u64>,
 }
 
 fn connect_options(path: &str) -> Result<SqliteConnectOptions, StoreError> {
@@ -92,11 +94,16 @@ impl SqliteStore {
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             feed,
+            resets: watch::Sender::new(0),
         })
     }
 
     pub(super) fn subscribe(&self) -> broadcast::Receiver<Committed> {
         self.feed.subscribe()
+    }
+
+    pub(super) fn feed_resets(&self) -> watch::Receiver<u64> {
+        self.resets.subscribe()
     }
 
     pub(super) async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, StoreError> {

@@ -29,26 +29,6 @@ use crate::events::stats::{Bucket, COUNT_CAP, Count, FacetField, FacetKey, Facet
 /// The day, in milliseconds: the SQL grouping of month and year buckets.
 const DAY_MS: i64 = 86_400_000;
 
-/// Builds a query for the store's dialect with `$build` (a [`QueryBuilder`] over the dialect named
-/// `$d`), runs it on the store's reader pool with `$run` (`fetch_all`, `fetch_one`, …) and decodes
-/// it with `$as` (`build_query_as` or `build_query_scalar`) into the type the caller annotates.
-macro_rules! run {
-    ($store:expr, $as:ident, $run:ident, |$d:ident| $build:expr) => {
-        match &$store.backend {
-            Backend::Sqlite(s) => {
-                let $d = Dialect::Sqlite;
-                let mut sql: QueryBuilder<'_, Sqlite> = $build;
-                sql.$as().$run(&s.pool).await?
-            }
-            Backend::Postgres(s) => {
-                let $d = Dialect::Postgres;
-                let mut sql: QueryBuilder<'_, Postgres> = $build;
-                sql.$as().$run(&s.pool).await?
-            }
-        }
-    };
-}
-
 /// The column behind a facet; a fixed whitelist, never caller text.
 fn facet_column(key: FacetKey) -> &'static str {
     match key {

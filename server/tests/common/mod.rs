@@ -5,10 +5,15 @@
 
 #![allow(dead_code)]
 
+pub mod sse;
+
+use std::sync::Arc;
+
 use app::store::Store;
 use app::store::testing::TestDatabase;
 use serde_json::{Value, json};
 use server::AppState;
+use server::api::{LiveConfig, LiveStats};
 use tokio::sync::oneshot;
 
 pub struct TestApp {
@@ -17,6 +22,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     pub db: TestDatabase,
+    /// The live tail's counters of this server.
+    pub live: Arc<LiveStats>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<Served>,
 }
@@ -27,7 +34,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// The server on `db`, with an API key for the tests.
 pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
-    let (base, store, tx, server) = start(&db.url).await;
+    spawn_app_with(db, LiveConfig::default()).await
+}
+
+/// [`spawn_app_on`] with other live tail settings.
+pub async fn spawn_app_with(db: TestDatabase, live: LiveConfig) -> TestApp {
+    let (base, store, tx, server, live) = start_with(&db.url, live).await;
     let (_, key) = store.create_api_key("test").await.expect("create key");
     TestApp {
         base,
@@ -35,6 +47,7 @@ pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
         client: reqwest::Client::new(),
         store,
         db,
+        live,
         shutdown: Some(tx),
         server: Some(server),
     }
@@ -44,17 +57,27 @@ type Served = tokio::task::JoinHandle<std::io::Result<()>>;
 
 /// One server process' worth of state ("a node") on the database at `url`.
 pub async fn start(url: &str) -> (String, Store, oneshot::Sender<()>, Served) {
+    let (base, store, tx, server, _) = start_with(url, LiveConfig::default()).await;
+    (base, store, tx, server)
+}
+
+/// [`start`] with these live tail settings; also hands back the node's live tail counters.
+pub async fn start_with(
+    url: &str,
+    live: LiveConfig,
+) -> (String, Store, oneshot::Sender<()>, Served, Arc<LiveStats>) {
     let store = Store::open(url).await.expect("open store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel::<()>();
-    let state = AppState::new(store.clone(), "target/site");
+    let state = AppState::new(store.clone(), "target/site").with_live(live);
+    let stats = Arc::clone(&state.live.stats);
     let server = tokio::spawn(server::run(listener, state, async {
         let _ = rx.await;
     }));
-    (base, store, tx, server)
+    (base, store, tx, server, stats)
 }
 
 impl TestApp {

@@ -7,14 +7,14 @@
 //! not events: payloads are limited to 8000 bytes and readers re-read rows anyway.
 //!
 //! Notifications sent while the listening connection is down are lost. The listener reconnects by
-//! itself and logs a warning when that happened, so subscribers should treat the feed as a hint and
-//! the store as the truth.
+//! itself, logs a warning and bumps the store's reset counter (`Store::feed_resets`) once it is
+//! listening again, so subscribers re-read from the store: the feed is a hint, the store the truth.
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::FEED_CHANNEL;
@@ -33,14 +33,15 @@ pub(super) struct Listener {
 impl Listener {
     /// Starts listening on `pool` (which should allow one connection, kept by the listener) and
     /// sending what arrives to `feed`. Returns once `LISTEN` is in effect, so every commit after
-    /// this returns is seen.
+    /// this returns is seen. `resets` is bumped after each re-connection.
     pub(super) async fn start(
         pool: PgPool,
         feed: broadcast::Sender<Committed>,
+        resets: watch::Sender<u64>,
     ) -> Result<Self, StoreError> {
         let listener = connect(&pool).await?;
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(run(pool, listener, feed, stopped));
+        let task = tokio::spawn(run(pool, listener, feed, resets, stopped));
         Ok(Self { stop, task })
     }
 
@@ -71,8 +72,11 @@ async fn run(
     pool: PgPool,
     listener: PgListener,
     feed: broadcast::Sender<Committed>,
+    resets: watch::Sender<u64>,
     mut stopped: oneshot::Receiver<()>,
 ) {
+    // After `LISTEN` is in effect again: a subscriber re-reading from here misses nothing.
+    let reset = || resets.send_modify(|n| *n += 1);
     let mut listener = Some(listener);
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -90,6 +94,7 @@ async fn run(
                     );
                     listener = Some(l);
                     backoff = FIRST_BACKOFF;
+                    reset();
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "change feed cannot re-connect yet");
@@ -111,9 +116,12 @@ async fn run(
                 None => tracing::warn!(payload = n.payload(), "ignoring a malformed change notice"),
             },
             // PgListener lost its connection and has already re-connected and re-listened.
-            Ok(None) => tracing::warn!(
-                "change feed connection was lost and re-established; notifications may have been missed"
-            ),
+            Ok(None) => {
+                tracing::warn!(
+                    "change feed connection was lost and re-established; notifications may have been missed"
+                );
+                reset();
+            }
             Err(e) => {
                 // The connection may be in an unknown state: drop it and start over.
                 tracing::warn!(error = %e, "change feed connection failed; re-connecting");

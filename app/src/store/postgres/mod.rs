@@ -19,7 +19,7 @@ use std::str::FromStr;
 
 use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot, watch};
 
 use super::filter_sql::Dialect;
 use super::keys;
@@ -43,6 +43,8 @@ pub(super) struct PgStore {
     tx: Mutex<Option<mpsc::Sender<WriteJob>>>,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
     feed: broadcast::Sender<Committed>,
+    /// Bumped by the listener after it re-connected (see `Store::feed_resets`).
+    resets: watch::Sender<u64>,
     listener: Mutex<Option<feed::Listener>>,
 }
 
@@ -80,7 +82,8 @@ impl PgStore {
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_lazy_with(options);
-        let listener = feed::Listener::start(listener_pool, feed.clone()).await?;
+        let resets = watch::Sender::new(0);
+        let listener = feed::Listener::start(listener_pool, feed.clone(), resets.clone()).await?;
 
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let writer = tokio::spawn(writer::run(w, rx));
@@ -89,6 +92,7 @@ impl PgStore {
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             feed,
+            resets,
             listener: Mutex::new(Some(listener)),
         })
     }
@@ -105,6 +109,10 @@ impl PgStore {
 
     pub(super) fn subscribe(&self) -> broadcast::Receiver<Committed> {
         self.feed.subscribe()
+    }
+
+    pub(super) fn feed_resets(&self) -> watch::Receiver<u64> {
+        self.resets.subscribe()
     }
 
     /// Drains the writer, then stops the listener and closes the readers.

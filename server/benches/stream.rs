@@ -1,0 +1,411 @@
+//! Live tail benchmark: ingest-to-client latency of `GET /api/v1/events/stream` at 1,000 events/s
+//! with 1 and with 50 stream clients, and the server's memory per idle stream.
+//!
+//! The server runs in a child process (this binary again, see [`child`]), so that its resident
+//! memory is its own. The store first gets `BENCH_EVENTS` demo events (default 1,000,000) so the
+//! tail reads a table of realistic size. Then events are posted through the HTTP API in batches of
+//! 10 every 10 ms; each carries its send time (microseconds since the benchmark started) in its
+//! metadata, and every client notes, per event, how long after that it received it. Latency is
+//! therefore ingest request + group commit (fsync) + change feed + the stream's read + delivery.
+//!
+//! Run with `scripts/bench.sh` (or `cargo bench -p server --bench stream`); `BENCH_STORE=postgres`
+//! measures PostgreSQL; `BENCH_SECONDS` (default 20) sets the measured time per client count.
+//! Results replace this benchmark's section of `BENCHMARKS.md`.
+
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use app::events::model::parse_event;
+use app::store::{AppendRequest, Store};
+use serde_json::{Value, json};
+use server::demo::Generator;
+use support::{bench_database, machine, ms, pct, serve, write_section};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+
+#[path = "../tests/common/sse.rs"]
+mod sse;
+mod support;
+
+/// Events per second posted during a measurement.
+const RATE: u64 = 1000;
+/// Events per request (one request every `BATCH * 1000 / RATE` ms).
+const BATCH: u64 = 10;
+/// Not measured at the start of each run.
+const WARM_UP: Duration = Duration::from_secs(3);
+/// Idle streams opened for the memory figure.
+const IDLE_STREAMS: usize = 1000;
+/// The latency target of the issue.
+const TARGET_P99: Duration = Duration::from_millis(250);
+
+/// Set in the child: the database it serves.
+const CHILD_ENV: &str = "STREAM_BENCH_CHILD_DB";
+
+fn clock() -> &'static Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now)
+}
+
+fn now_us() -> i64 {
+    i64::try_from(clock().elapsed().as_micros()).unwrap_or(i64::MAX)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    if let Ok(url) = std::env::var(CHILD_ENV) {
+        return child(&url).await;
+    }
+    let total: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let (postgres, db) = bench_database().await;
+
+    let store = Store::open(&db.url).await?;
+    let (_, key) = store.create_api_key("bench").await?;
+    eprintln!("writing {total} demo events through the writer…");
+    let now = chrono::Utc::now();
+    let mut generator = Generator::new(11, now);
+    let mut written = 0;
+    while written < total {
+        let n = (total - written).min(5000);
+        let items = (0..n)
+            .map(|_| parse_event(&generator.next_event(), now))
+            .collect();
+        store
+            .append(AppendRequest {
+                scope: "bench".into(),
+                request_key: None,
+                items,
+            })
+            .await?;
+        written += n;
+    }
+    store.close().await;
+    drop(store);
+
+    let server = Server::start(&db.url).await?;
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+
+    let mut rows = String::new();
+    for clients in [1usize, 50] {
+        eprintln!("{clients} stream client(s), {RATE} events/s for {seconds} s…");
+        let Run {
+            mut samples,
+            posted,
+            fewest,
+            skipped,
+        } = latency_run(&client, &base, &key, clients, Duration::from_secs(seconds)).await?;
+        let p50 = pct(&mut samples, 50.0);
+        let p99 = pct(&mut samples, 99.0);
+        let max = samples.last().copied().unwrap_or_default();
+        eprintln!(
+            "  p50 {} p99 {} max {}, skipped {skipped}",
+            ms(p50),
+            ms(p99),
+            ms(max)
+        );
+        rows.push_str(&format!(
+            "| ingest-to-client latency, {clients} client{s}: p50 / **p99** / max ({n} samples; {posted} events posted, each client received at least {fewest}, {skipped} skipped in all) | {} / **{}** / {} | p99 < 250 ms{met} |\n",
+            ms(p50),
+            ms(p99),
+            ms(max),
+            s = if clients == 1 { "" } else { "s" },
+            n = samples.len(),
+            met = if p99 < TARGET_P99 { " ✓" } else { " ✗" },
+        ));
+    }
+
+    eprintln!("opening {IDLE_STREAMS} idle streams…");
+    let before = server.rss_kib()?;
+    let idle = open_idle(&base, &key, IDLE_STREAMS).await?;
+    let after = server.rss_kib()?;
+    let per_stream = (after.saturating_sub(before)) as f64 * 1024.0 / IDLE_STREAMS as f64;
+    eprintln!("  RSS {before} KiB → {after} KiB");
+    rows.push_str(&format!(
+        "| server memory per idle stream: resident set of the server process before and after opening {IDLE_STREAMS} idle streams, divided | **{:.1} KiB** ({:.1} MiB → {:.1} MiB) | |\n",
+        per_stream / 1024.0,
+        before as f64 / 1024.0,
+        after as f64 / 1024.0,
+    ));
+    drop(idle);
+    server.stop().await?;
+
+    let name = if postgres { "PostgreSQL" } else { "SQLite" };
+    let section = format!(
+        "## Live tail: ingest-to-client latency and memory per stream ({name})\n\n\
+         Measured {date} with `scripts/bench.sh` (`cargo bench -p server --bench stream`): the server\n\
+         in its own process over {total} demo events; events posted through the HTTP API at {RATE}/s in\n\
+         batches of {BATCH}, each stamped with its send time; latency is from that stamp to the event's\n\
+         arrival at a client of `GET /api/v1/events/stream` (ingest, fsync'd commit, change feed, the\n\
+         stream's read, delivery), over {seconds} s per row after {warm} s of warm-up. The load generator\n\
+         and the clients share the machine with the server.\n\n\
+         {machine}\n\
+         | figure | value | target |\n|---|---|---|\n\
+         {rows}",
+        date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        machine = machine(),
+        warm = WARM_UP.as_secs(),
+    );
+    write_section(
+        if postgres {
+            "live-tail-postgres"
+        } else {
+            "live-tail-sqlite"
+        },
+        &section,
+    )?;
+    println!("{section}");
+    drop(db);
+    Ok(())
+}
+
+/// The server as a child process: this binary with [`CHILD_ENV`] set.
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(url: &str) -> anyhow::Result<Self> {
+        let mut child = tokio::process::Command::new(std::env::current_exe()?)
+            .env(CHILD_ENV, url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).await?;
+        let base = line.trim().to_string();
+        anyhow::ensure!(base.starts_with("http://"), "the server said {line:?}");
+        Ok(Self { child, base })
+    }
+
+    /// The server's resident set (`VmRSS`), in KiB.
+    fn rss_kib(&self) -> anyhow::Result<u64> {
+        let pid = self
+            .child
+            .id()
+            .ok_or_else(|| anyhow::anyhow!("server gone"))?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("no VmRSS"))
+    }
+
+    /// Closes its stdin, which stops it, and waits.
+    async fn stop(mut self) -> anyhow::Result<()> {
+        drop(self.child.stdin.take());
+        let status = self.child.wait().await?;
+        anyhow::ensure!(status.success(), "server exited with {status}");
+        Ok(())
+    }
+}
+
+/// The child: serves the store at `url` until its stdin closes.
+async fn child(url: &str) -> anyhow::Result<()> {
+    let store = Store::open(url).await?;
+    let (base, stop, served) = serve(store).await?;
+    println!("{base}");
+    let mut sink = Vec::new();
+    tokio::io::stdin().read_to_end(&mut sink).await?;
+    let _ = stop.send(());
+    served.await??;
+    Ok(())
+}
+
+/// One event to post, stamped with the time it is sent.
+fn stamped() -> Value {
+    json!({
+        "event": "Bench Tick",
+        "category": "Bench",
+        "action": "created",
+        "actor": {"id": "svc_bench", "name": "Bench", "type": "app"},
+        "target": {"type": "tick", "id": "tick_1", "name": "Tick"},
+        "ip": "203.0.113.7",
+        "source": "bench",
+        "metadata": {"bench_sent_us": now_us()}
+    })
+}
+
+/// The send stamp of an event's JSON, found without parsing the whole event.
+fn stamp_of(data: &str) -> Option<i64> {
+    let rest = &data[data.find("\"bench_sent_us\":")? + "\"bench_sent_us\":".len()..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+/// What one latency run measured.
+struct Run {
+    /// Latencies measured after the warm-up, all clients together.
+    samples: Vec<Duration>,
+    /// Events posted.
+    posted: usize,
+    /// The fewest events any client received.
+    fewest: usize,
+    /// Events the server skipped, all clients together (a client fell more than 1,000 behind).
+    skipped: usize,
+}
+
+/// Opens `clients` streams, posts at [`RATE`] for the warm-up and `duration`, and waits until every
+/// client has every event (or was told it skipped some).
+async fn latency_run(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<Run> {
+    let last_acked = std::sync::Arc::new(AtomicI64::new(i64::MAX));
+    let measure_from = now_us() + i64::try_from(WARM_UP.as_micros())?;
+    let mut readers = Vec::new();
+    for _ in 0..clients {
+        let resp = client
+            .get(format!("{base}/api/v1/events/stream"))
+            .bearer_auth(key)
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status() == 200, "stream answered {}", resp.status());
+        let mut reader = sse::SseReader::new(resp);
+        let ready = reader
+            .next()
+            .await
+            .ok_or_else(|| anyhow::anyhow!("no ready"))?;
+        anyhow::ensure!(ready.is("ready"), "first message {ready:?}");
+        let last_acked = last_acked.clone();
+        readers.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let mut received = 0usize;
+            let mut skipped = 0usize;
+            loop {
+                let frame = tokio::time::timeout(Duration::from_secs(30), reader.next())
+                    .await
+                    .map_err(|_| anyhow::anyhow!("no event for 30 s"))?
+                    .ok_or_else(|| anyhow::anyhow!("stream ended"))?;
+                if frame.is("skipped") {
+                    let n = serde_json::from_str::<Value>(&frame.data)?["skipped"]
+                        .as_u64()
+                        .unwrap_or(0);
+                    skipped += usize::try_from(n)?;
+                    if frame.id() >= last_acked.load(Ordering::Relaxed) {
+                        return anyhow::Ok((samples, received, skipped));
+                    }
+                    continue;
+                }
+                if frame.comments.is_empty() && !frame.is("audit_event") {
+                    anyhow::bail!("unexpected message {frame:?}");
+                }
+                if !frame.is("audit_event") {
+                    continue;
+                }
+                let at = now_us();
+                received += 1;
+                if let Some(sent) = stamp_of(&frame.data)
+                    && sent >= measure_from
+                {
+                    samples.push(Duration::from_micros(u64::try_from(at - sent).unwrap_or(0)));
+                }
+                if frame.id() >= last_acked.load(Ordering::Relaxed) {
+                    return anyhow::Ok((samples, received, skipped));
+                }
+            }
+        }));
+    }
+
+    // Posts run concurrently so that one slow commit does not lower the rate.
+    let mut ticker = tokio::time::interval(Duration::from_millis(BATCH * 1000 / RATE));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let end = Instant::now() + WARM_UP + duration;
+    let mut posts = tokio::task::JoinSet::new();
+    let mut posted = 0usize;
+    while Instant::now() < end {
+        ticker.tick().await;
+        let body: Vec<Value> = (0..BATCH).map(|_| stamped()).collect();
+        posted += body.len();
+        let req = client
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(key)
+            .json(&body);
+        posts.spawn(async move {
+            let resp = req.send().await?;
+            anyhow::ensure!(resp.status() == 201, "ingest answered {}", resp.status());
+            let body: Value = resp.json().await?;
+            let max = body["results"]
+                .as_array()
+                .and_then(|r| r.iter().filter_map(|r| r["id"].as_i64()).max())
+                .unwrap_or(0);
+            anyhow::Ok(max)
+        });
+    }
+    let mut newest = 0;
+    while let Some(done) = posts.join_next().await {
+        newest = newest.max(done??);
+    }
+    last_acked.store(newest, Ordering::Relaxed);
+    // One more event wakes readers that already had everything when `last_acked` was set.
+    let resp = client
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(key)
+        .json(
+            &json!([{"event": "Bench End", "category": "Bench", "action": "ended",
+                       "actor": {"id": "svc_bench", "type": "app"}}]),
+        )
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status() == 201);
+
+    let mut samples = Vec::new();
+    let mut fewest = usize::MAX;
+    let mut skipped = 0;
+    for r in readers {
+        let (s, received, k) = r.await??;
+        samples.extend(s);
+        // The end marker is not one of the posted events.
+        fewest = fewest.min(received.saturating_sub(usize::from(received > posted)));
+        skipped += k;
+    }
+    Ok(Run {
+        samples,
+        posted,
+        fewest,
+        skipped,
+    })
+}
+
+/// Opens `n` streams with a bare HTTP/1.1 client (a socket each, nothing else held on this side)
+/// and waits until every one has received its `ready` message.
+async fn open_idle(base: &str, key: &str, n: usize) -> anyhow::Result<Vec<tokio::net::TcpStream>> {
+    let addr = base.trim_start_matches("http://").to_string();
+    let request = format!(
+        "GET /api/v1/events/stream HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
+         Accept: text/event-stream\r\n\r\n"
+    );
+    let mut streams = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut s = tokio::net::TcpStream::connect(&addr).await?;
+        s.write_all(request.as_bytes()).await?;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&got).contains("event: ready") {
+            let k = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await??;
+            anyhow::ensure!(k > 0, "stream closed before its ready message");
+            got.extend_from_slice(&buf[..k]);
+        }
+        streams.push(s);
+    }
+    Ok(streams)
+}
