@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/events", post(ingest::ingest).get(read::list))
         .route("/events/stats", get(stats::stats))
+        .route("/events/{id}", get(read::one))
         .fallback(|| async { ApiError::NotFound })
 }
 
