@@ -10,6 +10,7 @@ pub mod query;
 pub mod stats;
 pub mod stats_api;
 mod stats_panel;
+mod table;
 mod time;
 mod time_picker;
 pub mod view;
