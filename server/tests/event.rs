@@ -1,5 +1,5 @@
-//! One event by its sequence number: `GET /api/v1/events/{id}`, over real HTTP against a fresh
-//! database.
+//! One event by its sequence number: `GET /api/v1/events/{id}` and the permalink page
+//! `/settings/audit-logs/events/{id}`, over real HTTP against a fresh database.
 
 mod common;
 
@@ -94,5 +94,49 @@ async fn reading_one_event_needs_a_valid_key() {
         .await
         .expect("request");
     assert_eq!(malformed.status(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_permalink_renders_the_event_drawer_on_the_server_with_text_escaped() {
+    let app = spawn_app().await;
+    let mut e = event("Hostile Described", 2);
+    e["description"] = json!("<img src=x onerror=alert(1)>");
+    e["metadata"] = json!({"plan": "<b>pro</b>"});
+    let id = post_one(&app, &e).await;
+
+    let resp = app
+        .client
+        .get(app.url(&format!("/settings/audit-logs/events/{id}")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.expect("html");
+    assert!(
+        html.contains("data-testid=\"event-drawer\""),
+        "the drawer is open"
+    );
+    // The drawer's fields are in the first response, not loaded afterwards.
+    assert!(html.contains("data-testid=\"event-details\""), "{html}");
+    assert!(html.contains("data-key=\"plan\""));
+    assert!(html.contains("&lt;b&gt;pro&lt;/b&gt;"));
+    assert!(html.contains(&format!("Event #{id}")));
+    assert!(html.contains("Hostile Described"));
+    assert!(
+        !html.contains("<img src=x onerror=alert(1)>") && !html.contains("<b>pro</b>"),
+        "event text is escaped, never markup"
+    );
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+
+    let missing = app
+        .client
+        .get(app.url(&format!("/settings/audit-logs/events/{}", id + 1000)))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(missing.status(), 200);
+    let html = missing.text().await.expect("html");
+    assert!(html.contains(&format!("Event #{} not found", id + 1000)));
     app.stop().await;
 }

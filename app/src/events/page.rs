@@ -1,12 +1,14 @@
 //! Settings › Audit Logs: the event table, with the view (time range, event name, UTC switch)
-//! kept in the URL.
+//! kept in the URL, and the drawer of one event (a child route, see [`super::drawer`]).
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::api::{event_names, list_events};
+use super::drawer::{DrawerContext, drawer_event, event_path};
 use super::filter_bar::FilterBar;
 use super::model::Event;
 use super::noise::noisy_events;
@@ -83,10 +85,30 @@ pub fn AuditLogsPage() -> impl IntoView {
     let query = use_query_map();
     let view = Memo::new(move |_| View::from_query(&query.get()));
     let navigate = use_navigate();
-    let set_view = Callback::new(move |v: View| {
+    let location = use_location();
+    // The event shown in the drawer, if one is open.
+    let open_event = Memo::new(move |_| drawer_event(&location.pathname.get()));
+    let set_view = Callback::new({
+        let navigate = navigate.clone();
+        move |v: View| {
+            // An open drawer stays open: only the view's query changes.
+            let path = location.pathname.get_untracked();
+            navigate(
+                &format!("{path}{}", v.query()),
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    // Opens the drawer on an event (or closes it), keeping the view.
+    let show = Callback::new(move |(id, replace): (Option<i64>, bool)| {
+        let path = id.map_or_else(|| View::PATH.to_string(), event_path);
         navigate(
-            &v.to_url(),
+            &format!("{path}{}", view.get_untracked().query()),
             NavigateOptions {
+                replace,
                 scroll: false,
                 ..Default::default()
             },
@@ -236,6 +258,22 @@ pub fn AuditLogsPage() -> impl IntoView {
         });
     };
 
+    // The rows the table shows, in order: the drawer's previous and next walk through them.
+    let table_rows = Signal::derive(move || {
+        let page = first.get()?.ok()?;
+        let r = request.get();
+        let (for_request, pages) = more.get();
+        let extra = if for_request == r { pages } else { Vec::new() };
+        Some(loaded_rows(page, extra))
+    });
+    provide_context(DrawerContext {
+        rows: table_rows,
+        zone: zone.into(),
+        on_value: add_condition,
+        show,
+    });
+    let on_open = Callback::new(move |id: i64| show.run((Some(id), false)));
+
     let table = move || {
         first.get().map(|res| match res {
             Err(e) => view! {
@@ -251,11 +289,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 let (for_request, pages) = more.get();
                 let extra: Vec<EventPage> = if for_request == r { pages } else { Vec::new() };
                 let next = extra.last().map(|p| p.next_cursor.clone()).unwrap_or(page.next_cursor.clone());
-                let rows: Vec<Event> = page
-                    .events
-                    .into_iter()
-                    .chain(extra.into_iter().flat_map(|p| p.events))
-                    .collect();
+                let rows = loaded_rows(page, extra);
                 if rows.is_empty() {
                     return view! {
                         <div class="state state-empty" data-testid="empty">
@@ -267,7 +301,15 @@ pub fn AuditLogsPage() -> impl IntoView {
                 }
                 let count = rows.len();
                 view! {
-                    <EventTable rows zone=zone.into() on_value=add_condition sort=Signal::derive(move || view.get().sort) on_sort=sort_by />
+                    <EventTable
+                        rows
+                        zone=zone.into()
+                        on_value=add_condition
+                        on_open
+                        selected=open_event.into()
+                        sort=Signal::derive(move || view.get().sort)
+                        on_sort=sort_by
+                    />
                     <div class="table-footer">
                         <span class="muted" data-testid="row-count">
                             {format!("Showing {count} event{}", if count == 1 { "" } else { "s" })}
@@ -403,12 +445,22 @@ pub fn AuditLogsPage() -> impl IntoView {
             }>
                 {table}
             </Transition>
+            <Outlet />
         </section>
     }
 }
 
+/// The first page's events followed by those of the pages loaded after it.
+fn loaded_rows(first: EventPage, more: Vec<EventPage>) -> Vec<Event> {
+    first
+        .events
+        .into_iter()
+        .chain(more.into_iter().flat_map(|p| p.events))
+        .collect()
+}
+
 /// Server function errors arrive prefixed with their kind; users need only the message.
-fn clean_error(text: &str) -> String {
+pub(super) fn clean_error(text: &str) -> String {
     text.rsplit_once(": ")
         .map(|(_, m)| m)
         .unwrap_or(text)

@@ -1,8 +1,9 @@
-//! The event table: sortable column headings and one row per event, whose values filter the view
-//! when clicked.
+//! The event table: sortable column headings and one row per event ([`EventRow`]), whose values
+//! filter the view when clicked and whose "View Logs" action opens the event drawer.
 
 use leptos::prelude::*;
 
+use super::drawer::event_path;
 use super::model::{Event, Outcome};
 use super::page::ValueClick;
 use super::query::{Dir, Sort, SortKey};
@@ -44,6 +45,10 @@ pub fn EventTable(
     rows: Vec<Event>,
     zone: Signal<Zone>,
     on_value: Callback<ValueClick>,
+    /// Opens the drawer on an event.
+    on_open: Callback<i64>,
+    /// The event the drawer shows, whose row is marked.
+    selected: Signal<Option<i64>>,
     sort: Signal<Sort>,
     on_sort: Callback<SortKey>,
 ) -> impl IntoView {
@@ -73,10 +78,11 @@ pub fn EventTable(
                         {heading("Target", SortKey::Target, sort, on_sort)}
                         {heading("IP Address", SortKey::Ip, sort, on_sort)}
                         <th>"Description"</th>
+                        <th class="row-action-head"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|e| view! { <EventRow e zone on_value /> }).collect_view()}
+                    {rows.into_iter().map(|e| view! { <EventRow e zone on_value on_open selected /> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -85,7 +91,7 @@ pub fn EventTable(
 }
 
 /// A value in the table that filters by itself when clicked (Alt- or Shift-click excludes it).
-fn value(
+pub(super) fn value(
     field: Field,
     text: String,
     on_value: Callback<ValueClick>,
@@ -113,8 +119,18 @@ fn value(
     .into_any()
 }
 
+/// One event as a table row. The row is focusable: Enter opens the event in the drawer, as does
+/// its "View Logs" action (shown on hover and focus), a link to the event's permalink.
 #[component]
-fn EventRow(e: Event, zone: Signal<Zone>, on_value: Callback<ValueClick>) -> impl IntoView {
+pub fn EventRow(
+    e: Event,
+    zone: Signal<Zone>,
+    on_value: Callback<ValueClick>,
+    on_open: Callback<i64>,
+    selected: Signal<Option<i64>>,
+) -> impl IntoView {
+    let id = e.id;
+    let is_selected = move || selected.get() == Some(id);
     let b = e.body;
     let at = b.occurred_at;
     let utc_title = format!("{} UTC", at.format("%Y-%m-%d %H:%M:%S%.3f"));
@@ -131,7 +147,20 @@ fn EventRow(e: Event, zone: Signal<Zone>, on_value: Callback<ValueClick>) -> imp
         .email
         .unwrap_or_else(|| b.actor.kind.as_str().to_string());
     view! {
-        <tr data-testid="event-row" data-seq=e.id>
+        <tr
+            data-testid="event-row"
+            data-seq=id
+            tabindex="0"
+            class:selected=is_selected
+            aria-current=move || is_selected().then_some("true")
+            on:keydown=move |ev| {
+                // Enter on the row itself; Enter on a value inside it filters instead.
+                if ev.key() == "Enter" && ev.target() == ev.current_target() {
+                    ev.prevent_default();
+                    on_open.run(id);
+                }
+            }
+        >
             <td class="num mono">{e.id}</td>
             <td class="nowrap" title=utc_title>{move || zone.get().format(at)}</td>
             <td class="strong" data-testid="event-name">{value(Field::Event, b.event, on_value, "")}</td>
@@ -166,6 +195,23 @@ fn EventRow(e: Event, zone: Signal<Zone>, on_value: Callback<ValueClick>) -> imp
             </td>
             <td class="mono nowrap">{value(Field::Ip, b.ip.unwrap_or_default(), on_value, "mono")}</td>
             <td class="description" title=description_title>{description}</td>
+            <td class="row-action">
+                <a
+                    class="view-logs"
+                    data-testid="view-logs"
+                    href=event_path(id)
+                    on:click=move |ev| {
+                        // A plain click opens the drawer over this view; with a modifier the browser
+                        // opens the permalink (new tab, window).
+                        if !(ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key()) {
+                            ev.prevent_default();
+                            on_open.run(id);
+                        }
+                    }
+                >
+                    "View Logs"
+                </a>
+            </td>
         </tr>
     }
     .into_any()
