@@ -14,9 +14,10 @@ pub mod timerange;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::components::{A, ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
+use events::drawer::EventDrawer;
 use events::page::AuditLogsPage;
 
 /// The HTML document around the app, rendered on the server.
@@ -53,7 +54,12 @@ pub fn App() -> impl IntoView {
                 <main class="content">
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=|| view! { <Redirect path="/settings/audit-logs" /> } />
-                        <Route path=path!("/settings/audit-logs") view=AuditLogsPage />
+                        // The drawer of one event is a child route, so the page (and its table)
+                        // stays as it is while the drawer opens, changes event and closes.
+                        <ParentRoute path=path!("/settings/audit-logs") view=AuditLogsPage>
+                            <Route path=path!("") view=|| () />
+                            <Route path=path!("events/:id") view=EventDrawer />
+                        </ParentRoute>
                     </Routes>
                 </main>
             </div>

@@ -8,6 +8,7 @@
 
 use leptos::prelude::*;
 
+use super::model::Event;
 use super::query::EventPage;
 #[cfg(feature = "ssr")]
 use super::query::EventQuery;
@@ -97,6 +98,13 @@ pub(crate) fn parse_view(
         filter,
         ..EventQuery::default()
     })
+}
+
+/// The event with sequence number `id`, for the event drawer; `None` when there is none (the
+/// drawer says so rather than failing).
+#[server]
+pub async fn get_event(id: i64) -> Result<Option<Event>, ServerFnError> {
+    ssr::store()?.get(id).await.map_err(ssr::internal)
 }
 
 /// The event names seen so far, for the event filter.

@@ -1,7 +1,10 @@
 //! Audit events: the model, the read query, the server functions and the page that shows them.
 
 pub mod api;
+mod browser;
 mod chart;
+mod details;
+pub mod drawer;
 mod filter_bar;
 pub mod model;
 pub mod noise;
@@ -10,6 +13,7 @@ pub mod query;
 pub mod stats;
 pub mod stats_api;
 mod stats_panel;
+mod table;
 mod time;
 mod time_picker;
 pub mod view;

@@ -1,18 +1,21 @@
 //! Settings › Audit Logs: the event table, with the view (time range, event name, UTC switch)
-//! kept in the URL.
+//! kept in the URL, and the drawer of one event (a child route, see [`super::drawer`]).
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::api::{event_names, list_events};
+use super::drawer::{DrawerContext, drawer_event, event_path};
 use super::filter_bar::FilterBar;
-use super::model::{Event, Outcome};
+use super::model::Event;
 use super::noise::noisy_events;
 use super::query::{Dir, EventPage, Sort, SortKey};
 use super::stats_api::view_stats;
 use super::stats_panel::stats_view;
+use super::table::EventTable;
 use super::time::{Zone, browser_zone};
 use super::time_picker::TimePicker;
 use super::view::View;
@@ -82,10 +85,30 @@ pub fn AuditLogsPage() -> impl IntoView {
     let query = use_query_map();
     let view = Memo::new(move |_| View::from_query(&query.get()));
     let navigate = use_navigate();
-    let set_view = Callback::new(move |v: View| {
+    let location = use_location();
+    // The event shown in the drawer, if one is open.
+    let open_event = Memo::new(move |_| drawer_event(&location.pathname.get()));
+    let set_view = Callback::new({
+        let navigate = navigate.clone();
+        move |v: View| {
+            // An open drawer stays open: only the view's query changes.
+            let path = location.pathname.get_untracked();
+            navigate(
+                &format!("{path}{}", v.query()),
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    // Opens the drawer on an event (or closes it), keeping the view.
+    let show = Callback::new(move |(id, replace): (Option<i64>, bool)| {
+        let path = id.map_or_else(|| View::PATH.to_string(), event_path);
         navigate(
-            &v.to_url(),
+            &format!("{path}{}", view.get_untracked().query()),
             NavigateOptions {
+                replace,
                 scroll: false,
                 ..Default::default()
             },
@@ -235,6 +258,22 @@ pub fn AuditLogsPage() -> impl IntoView {
         });
     };
 
+    // The rows the table shows, in order: the drawer's previous and next walk through them.
+    let table_rows = Signal::derive(move || {
+        let page = first.get()?.ok()?;
+        let r = request.get();
+        let (for_request, pages) = more.get();
+        let extra = if for_request == r { pages } else { Vec::new() };
+        Some(loaded_rows(page, extra))
+    });
+    provide_context(DrawerContext {
+        rows: table_rows,
+        zone: zone.into(),
+        on_value: add_condition,
+        show,
+    });
+    let on_open = Callback::new(move |id: i64| show.run((Some(id), false)));
+
     let table = move || {
         first.get().map(|res| match res {
             Err(e) => view! {
@@ -250,11 +289,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 let (for_request, pages) = more.get();
                 let extra: Vec<EventPage> = if for_request == r { pages } else { Vec::new() };
                 let next = extra.last().map(|p| p.next_cursor.clone()).unwrap_or(page.next_cursor.clone());
-                let rows: Vec<Event> = page
-                    .events
-                    .into_iter()
-                    .chain(extra.into_iter().flat_map(|p| p.events))
-                    .collect();
+                let rows = loaded_rows(page, extra);
                 if rows.is_empty() {
                     return view! {
                         <div class="state state-empty" data-testid="empty">
@@ -266,7 +301,15 @@ pub fn AuditLogsPage() -> impl IntoView {
                 }
                 let count = rows.len();
                 view! {
-                    <EventTable rows zone=zone.into() on_value=add_condition sort=Signal::derive(move || view.get().sort) on_sort=sort_by />
+                    <EventTable
+                        rows
+                        zone=zone.into()
+                        on_value=add_condition
+                        on_open
+                        selected=open_event.into()
+                        sort=Signal::derive(move || view.get().sort)
+                        on_sort=sort_by
+                    />
                     <div class="table-footer">
                         <span class="muted" data-testid="row-count">
                             {format!("Showing {count} event{}", if count == 1 { "" } else { "s" })}
@@ -402,176 +445,24 @@ pub fn AuditLogsPage() -> impl IntoView {
             }>
                 {table}
             </Transition>
+            <Outlet />
         </section>
     }
 }
 
+/// The first page's events followed by those of the pages loaded after it.
+fn loaded_rows(first: EventPage, more: Vec<EventPage>) -> Vec<Event> {
+    first
+        .events
+        .into_iter()
+        .chain(more.into_iter().flat_map(|p| p.events))
+        .collect()
+}
+
 /// Server function errors arrive prefixed with their kind; users need only the message.
-fn clean_error(text: &str) -> String {
+pub(super) fn clean_error(text: &str) -> String {
     text.rsplit_once(": ")
         .map(|(_, m)| m)
         .unwrap_or(text)
         .to_string()
-}
-
-/// A column heading that sorts the table by its column (again: the other way round).
-fn heading(
-    label: &'static str,
-    key: SortKey,
-    sort: Signal<Sort>,
-    on_sort: Callback<SortKey>,
-) -> AnyView {
-    let state = move || {
-        let s = sort.get();
-        match (s.key == key, s.dir) {
-            (false, _) => "none",
-            (true, Dir::Asc) => "ascending",
-            (true, Dir::Desc) => "descending",
-        }
-    };
-    view! {
-        <th aria-sort=state>
-            <button class="sort" data-testid=format!("sort-{}", key.as_str()) on:click=move |_| on_sort.run(key)>
-                {label}
-                <span class="arrow">{move || match state() {
-                    "ascending" => "▲",
-                    "descending" => "▼",
-                    _ => "",
-                }}</span>
-            </button>
-        </th>
-    }
-    .into_any()
-}
-
-#[component]
-fn EventTable(
-    rows: Vec<Event>,
-    zone: Signal<Zone>,
-    on_value: Callback<ValueClick>,
-    sort: Signal<Sort>,
-    on_sort: Callback<SortKey>,
-) -> impl IntoView {
-    view! {
-        <div class="table-wrap">
-            <table class="events" data-testid="events-table">
-                <thead>
-                    <tr>
-                        {heading("Seq", SortKey::Seq, sort, on_sort)}
-                        <th aria-sort=move || if sort.get().key == SortKey::Time { "sorted" } else { "none" }>
-                            <button class="sort" data-testid="sort-time" on:click=move |_| on_sort.run(SortKey::Time)>
-                                {move || format!("Date and Time ({})", zone.get().label())}
-                                <span class="arrow">{move || {
-                                    let s = sort.get();
-                                    match (s.key == SortKey::Time, s.dir) {
-                                        (false, _) => "",
-                                        (true, Dir::Asc) => "▲",
-                                        (true, Dir::Desc) => "▼",
-                                    }
-                                }}</span>
-                            </button>
-                        </th>
-                        {heading("Event", SortKey::Event, sort, on_sort)}
-                        {heading("Category", SortKey::Category, sort, on_sort)}
-                        {heading("User", SortKey::User, sort, on_sort)}
-                        {heading("Outcome", SortKey::Outcome, sort, on_sort)}
-                        {heading("Target", SortKey::Target, sort, on_sort)}
-                        {heading("IP Address", SortKey::Ip, sort, on_sort)}
-                        <th>"Description"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows.into_iter().map(|e| view! { <EventRow e zone on_value /> }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
-    .into_any()
-}
-
-/// A value in the table that filters by itself when clicked (Alt- or Shift-click excludes it).
-fn value(
-    field: Field,
-    text: String,
-    on_value: Callback<ValueClick>,
-    class: &'static str,
-) -> AnyView {
-    if text.is_empty() {
-        return ().into_any();
-    }
-    let value = text.clone();
-    view! {
-        <button
-            class=format!("cell-value {class}")
-            title="Filter by this value (Alt-click: exclude it)"
-            on:click=move |ev| {
-                on_value.run(ValueClick {
-                    field: field.clone(),
-                    value: value.clone(),
-                    exclude: ev.alt_key() || ev.shift_key(),
-                })
-            }
-        >
-            {text}
-        </button>
-    }
-    .into_any()
-}
-
-#[component]
-fn EventRow(e: Event, zone: Signal<Zone>, on_value: Callback<ValueClick>) -> impl IntoView {
-    let b = e.body;
-    let at = b.occurred_at;
-    let utc_title = format!("{} UTC", at.format("%Y-%m-%d %H:%M:%S%.3f"));
-    let target = b.target.unwrap_or_default();
-    let description = b.description.unwrap_or_default();
-    let description_title = description.clone();
-    let (outcome_class, outcome_label) = match b.outcome {
-        Outcome::Success => ("badge badge-success", "Success"),
-        Outcome::Failure => ("badge badge-failure", "Failure"),
-    };
-    let outcome = b.outcome.as_str().to_string();
-    let secondary = b
-        .actor
-        .email
-        .unwrap_or_else(|| b.actor.kind.as_str().to_string());
-    view! {
-        <tr data-testid="event-row" data-seq=e.id>
-            <td class="num mono">{e.id}</td>
-            <td class="nowrap" title=utc_title>{move || zone.get().format(at)}</td>
-            <td class="strong" data-testid="event-name">{value(Field::Event, b.event, on_value, "")}</td>
-            <td>{value(Field::Category, b.category, on_value, "")}</td>
-            <td>
-                <div class="actor">
-                    {value(Field::ActorName, b.actor.name, on_value, "")}
-                    <span class="muted small">{secondary}</span>
-                </div>
-            </td>
-            <td>
-                <button
-                    class=format!("cell-value {outcome_class}")
-                    data-testid="outcome"
-                    title="Filter by this value (Alt-click: exclude it)"
-                    on:click=move |ev| on_value.run(ValueClick {
-                        field: Field::Outcome,
-                        value: outcome.clone(),
-                        exclude: ev.alt_key() || ev.shift_key(),
-                    })
-                >
-                    {outcome_label}
-                </button>
-            </td>
-            <td>
-                <span class="muted small">{target.kind.unwrap_or_default()}</span>
-                " "
-                {match target.name {
-                    Some(name) => value(Field::TargetName, name, on_value, ""),
-                    None => value(Field::TargetId, target.id.unwrap_or_default(), on_value, ""),
-                }}
-            </td>
-            <td class="mono nowrap">{value(Field::Ip, b.ip.unwrap_or_default(), on_value, "mono")}</td>
-            <td class="description" title=description_title>{description}</td>
-        </tr>
-    }
-    .into_any()
 }

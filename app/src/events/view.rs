@@ -28,6 +28,9 @@ pub struct View {
 }
 
 impl View {
+    /// The page's path; the view is its query string.
+    pub const PATH: &'static str = "/settings/audit-logs";
+
     /// Reads the view from the query string; unknown or malformed values fall back to defaults
     /// (a hand-edited link still opens the page).
     pub fn from_query(map: &ParamsMap) -> Self {
@@ -66,6 +69,11 @@ impl View {
 
     /// The page URL for this view; defaults are left out so the plain page has a plain URL.
     pub fn to_url(&self) -> String {
+        format!("{}{}", Self::PATH, self.query())
+    }
+
+    /// The query string of this view, `?` included; empty for the default view.
+    pub fn query(&self) -> String {
         let mut parts = Vec::new();
         if self.range != TimeRange::default() {
             parts.push(format!("range={}", encode(&self.range.to_key())));
@@ -92,9 +100,9 @@ impl View {
             parts.push(format!("{}={}", encode(&k), encode(&v)));
         }
         if parts.is_empty() {
-            "/settings/audit-logs".into()
+            String::new()
         } else {
-            format!("/settings/audit-logs?{}", parts.join("&"))
+            format!("?{}", parts.join("&"))
         }
     }
 }

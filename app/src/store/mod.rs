@@ -32,6 +32,8 @@ macro_rules! run {
 mod filter_sql;
 #[cfg(test)]
 mod filter_tests;
+#[cfg(test)]
+mod get_tests;
 mod keys;
 mod postgres;
 mod rows;
@@ -60,7 +62,7 @@ use tokio::sync::{broadcast, watch};
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::model::{FieldError, NewEvent};
+use crate::events::model::{Event, FieldError, NewEvent};
 use crate::events::query::{EventPage, EventQuery};
 
 /// How long request-level idempotency records are kept at least.
@@ -207,6 +209,14 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => s.list(q).await,
             Backend::Postgres(s) => s.list(q).await,
+        }
+    }
+
+    /// The event with sequence number `id`, or `None` when there is none.
+    pub async fn get(&self, id: i64) -> Result<Option<Event>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.get(id).await,
+            Backend::Postgres(s) => s.get(id).await,
         }
     }
 

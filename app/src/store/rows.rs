@@ -141,6 +141,24 @@ pub(super) fn check_view(q: &EventQuery) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The one event with sequence number `id`.
+///
+/// SQLite: `id` is the rowid, a single B-tree probe. PostgreSQL: the primary key `(id,
+/// occurred_at)` leads with `id`, so each monthly partition answers with one probe of its primary
+/// key index; no partition can be pruned (the time is unknown), which at one partition per month
+/// stays a few hundred probes even after decades.
+pub(super) fn by_id_query<'a, DB>(id: i64) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    DB::Arguments<'a>: Default,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut sql =
+        QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = "));
+    sql.push_bind(id);
+    sql
+}
+
 /// Appends ` WHERE …` selecting the view of `q`: its time range, event name and filter (not its
 /// cursor or limit). Shared by the list, the view statistics and the live tail, so all see the same
 /// rows. Call [`check_view`] (or at least [`filter_sql::check`]) first.

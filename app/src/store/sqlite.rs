@@ -27,7 +27,7 @@ use super::{
     ApiKey, AppendOutcome, AppendRequest, Committed, FEED_CAPACITY, IDEMPOTENCY_RETENTION_MS,
     ItemResult, StoreError,
 };
-use crate::events::model::NewEvent;
+use crate::events::model::{Event, NewEvent};
 use crate::events::query::{EventPage, EventQuery};
 use crate::filters::search;
 
@@ -132,6 +132,12 @@ impl SqliteStore {
         let mut sql = rows::list_query::<Sqlite>(q, Dialect::Sqlite)?;
         let rows: Vec<EventRow> = sql.build_query_as().fetch_all(&self.pool).await?;
         rows::into_page(q, rows)
+    }
+
+    pub(super) async fn get(&self, id: i64) -> Result<Option<Event>, StoreError> {
+        let mut sql = rows::by_id_query::<Sqlite>(id);
+        let row: Option<EventRow> = sql.build_query_as().fetch_optional(&self.pool).await?;
+        row.map(EventRow::into_event).transpose()
     }
 
     pub(super) async fn event_names(&self) -> Result<Vec<String>, StoreError> {

@@ -21,6 +21,8 @@ pub enum ApiError {
     Unprocessable(String, Option<String>),
     #[error("no such API route")]
     NotFound,
+    #[error("event {0} not found")]
+    EventNotFound(i64),
     #[error("the store is unavailable")]
     Unavailable,
 }
@@ -39,7 +41,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::EventNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/stats", get(stats::stats))
         .route("/events/stream", get(stream::stream))
         .route("/events/poll", get(poll::poll))
+        .route("/events/{id}", get(read::one))
         .fallback(|| async { ApiError::NotFound })
 }
 

@@ -1,17 +1,18 @@
 //! `GET /api/v1/events?start=&end=&event=&q=&limit=&cursor=&sort=&f=&join=&gN=`: the event list
-//! as JSON, newest first unless `sort` says otherwise, from the same store query as the page.
+//! as JSON, newest first unless `sort` says otherwise, from the same store query as the page; and
+//! `GET /api/v1/events/{id}`: one event by its sequence number.
 //!
 //! `f` (repeatable), `join` and `gN` are the filter in its URL form (see `app::filters::codec`);
 //! `q` is the free-text search (see `app::filters::search`).
 
 use std::collections::HashMap;
 
-use app::events::model::parse_time;
+use app::events::model::{Event, parse_time};
 use app::events::query::{Cursor, EventPage, EventQuery, MAX_LIMIT, Sort};
 use app::filters::Filter;
 use app::store::StoreError;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -33,6 +34,34 @@ pub async fn list(
         Err(StoreError::InvalidQuery(e)) => Err(ApiError::BadRequest(e.error, e.field)),
         Err(e) => Err(ApiError::store(e)),
     }
+}
+
+/// One event, in the shape the list returns each of its events; 404 when no event has the id.
+pub async fn one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Event>, ApiError> {
+    authenticate(&state.store, &headers).await?;
+    let id = id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        bad(
+            "id",
+            format!(
+                "the event id must be a positive whole number, not `{}`",
+                clip(&id)
+            ),
+        )
+    })?;
+    match state.store.get(id).await {
+        Ok(Some(event)) => Ok(Json(event)),
+        Ok(None) => Err(ApiError::EventNotFound(id)),
+        Err(e) => Err(ApiError::store(e)),
+    }
+}
+
+/// At most 40 characters of what a caller sent, for echoing it in an error.
+fn clip(text: &str) -> String {
+    text.chars().take(40).collect()
 }
 
 fn bad(field: &str, error: String) -> ApiError {

@@ -25,6 +25,7 @@ use super::filter_sql::Dialect;
 use super::keys;
 use super::rows::{self, EventRow};
 use super::{ApiKey, AppendOutcome, AppendRequest, Committed, FEED_CAPACITY, StoreError};
+use crate::events::model::Event;
 use crate::events::query::{EventPage, EventQuery};
 use writer::{WriteJob, Writer};
 
@@ -132,6 +133,12 @@ impl PgStore {
         let mut sql = rows::list_query::<Postgres>(q, Dialect::Postgres)?;
         let rows: Vec<EventRow> = sql.build_query_as().fetch_all(&self.pool).await?;
         rows::into_page(q, rows)
+    }
+
+    pub(super) async fn get(&self, id: i64) -> Result<Option<Event>, StoreError> {
+        let mut sql = rows::by_id_query::<Postgres>(id);
+        let row: Option<EventRow> = sql.build_query_as().fetch_optional(&self.pool).await?;
+        row.map(EventRow::into_event).transpose()
     }
 
     pub(super) async fn event_names(&self) -> Result<Vec<String>, StoreError> {

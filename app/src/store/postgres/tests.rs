@@ -213,6 +213,57 @@ async fn back_dated_and_current_events_are_stored_partitioned_and_listed_newest_
     store.close().await;
 }
 
+/// `Store::get` reads by id alone, so no partition can be pruned: every partition must answer
+/// `id = $1` from an index (its primary key, which leads with id), never by scanning its rows.
+/// With sequential scans disabled the planner still picks one when no index fits, so a "Seq Scan"
+/// in the plan would mean a partition without such an index.
+#[tokio::test]
+async fn lookup_by_id_probes_an_index_in_every_partition() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    let now = Utc::now();
+    let items = [
+        event("Now", now - chrono::Duration::seconds(1), None),
+        event("Last Year", now - chrono::Duration::days(400), None),
+    ];
+    let ids = stored_ids(&store.append(request(&items, None)).await.unwrap());
+    assert_eq!(
+        store.get(ids[1]).await.unwrap().unwrap().body.event,
+        "Last Year"
+    );
+
+    let mut conn = db.connect().await;
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(&format!(
+        "EXPLAIN SELECT {} FROM events WHERE id = {}",
+        crate::store::rows::EVENT_COLUMNS,
+        ids[1]
+    ))
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    let partitions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(partitions >= 5, "{partitions} partitions");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+    assert_eq!(
+        plan.matches("Index Cond: (id = ").count() as i64,
+        partitions,
+        "one index probe per partition: {plan}"
+    );
+    conn.close().await.unwrap();
+    store.close().await;
+}
+
 #[tokio::test]
 async fn two_nodes_get_unique_ids_in_commit_order_and_see_each_others_commits() {
     let Some(db) = TestDb::create().await else {

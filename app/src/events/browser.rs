@@ -1,0 +1,64 @@
+//! The few browser calls the event drawer needs beyond Leptos: the clipboard, the page's origin and
+//! moving focus to a table row. Outside the browser (server rendering, native tests) they do
+//! nothing; they are only ever called from event handlers and effects, which run in the browser.
+
+/// Puts `text` on the clipboard; false when the browser refused (no permission, not a secure
+/// context, no clipboard API).
+pub async fn copy_text(text: String) -> bool {
+    imp::copy_text(text).await
+}
+
+/// `https://host:port` of the page, to turn a path into a link someone else can open.
+pub fn origin() -> String {
+    imp::origin()
+}
+
+/// Focuses the table row of event `id`, if it is on the page.
+pub fn focus_row(id: i64) {
+    imp::focus(&format!("tr[data-seq=\"{id}\"]"));
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use leptos::prelude::{document, window};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    pub async fn copy_text(text: String) -> bool {
+        // `navigator.clipboard` is undefined outside secure contexts; calling through it would throw.
+        let navigator = window().navigator();
+        let Ok(clipboard) = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
+        else {
+            return false;
+        };
+        let Ok(clipboard) = clipboard.dyn_into::<web_sys::Clipboard>() else {
+            return false;
+        };
+        JsFuture::from(clipboard.write_text(&text)).await.is_ok()
+    }
+
+    pub fn origin() -> String {
+        window().location().origin().unwrap_or_default()
+    }
+
+    pub fn focus(selector: &str) {
+        if let Ok(Some(el)) = document().query_selector(selector)
+            && let Ok(el) = el.dyn_into::<web_sys::HtmlElement>()
+        {
+            let _ = el.focus();
+        }
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    pub async fn copy_text(_text: String) -> bool {
+        false
+    }
+
+    pub fn origin() -> String {
+        String::new()
+    }
+
+    pub fn focus(_selector: &str) {}
+}
