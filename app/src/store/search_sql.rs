@@ -90,7 +90,8 @@ pub(super) fn fts5_match_terms(words: &[(String, Option<Vec<String>>)]) -> Strin
             None => format!("{}*", quote(word)),
         })
         .collect::<Vec<_>>()
-        .join(" ")
+        // Explicit AND: FTS5 reads juxtaposed phrases as AND, but not parenthesised groups.
+        .join(" AND ")
 }
 
 /// SQLite only: ` AND …` restricting the list to events matching the MATCH expression `expr`
@@ -113,6 +114,21 @@ pub(super) fn push_match_between<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spelled_out_words_are_or_groups_joined_by_and() {
+        let words = vec![
+            (
+                "de".to_string(),
+                Some(vec!["deploy".to_string(), "deployed".to_string()]),
+            ),
+            ("x".to_string(), None),
+        ];
+        assert_eq!(
+            fts5_match_terms(&words),
+            r#"("deploy" OR "deployed") AND "x"*"#
+        );
+    }
 
     #[test]
     fn hostile_text_becomes_plain_words() {
