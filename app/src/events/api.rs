@@ -40,13 +40,20 @@ pub async fn list_events(
         Some(c) => Some(Cursor::decode(&c).map_err(|e| ServerFnError::new(e.error))?),
         None => None,
     };
+    // The first page says where the page's live tail starts: read before the page, so an event
+    // committed in between is on the page, on the tail, or both (the page ignores the repeat).
+    let as_of = match cursor {
+        None => Some(store.newest_id().await.map_err(ssr::internal)?),
+        Some(_) => None,
+    };
     let query = EventQuery {
         limit: 50,
         cursor,
         sort,
         ..view
     };
-    store.list(&query).await.map_err(ssr::internal)
+    let page = store.list(&query).await.map_err(ssr::internal)?;
+    Ok(EventPage { as_of, ..page })
 }
 
 /// The view the page's server functions are given: `start`/`end` in epoch milliseconds, the event

@@ -1,5 +1,5 @@
-//! The few browser calls the event drawer needs beyond Leptos: the clipboard, the page's origin and
-//! moving focus to a table row. Outside the browser (server rendering, native tests) they do
+//! The few browser calls the page needs beyond Leptos: the clipboard, the page's origin, moving
+//! focus to a table row, and where the table is scrolled (for the live tail). Outside the browser (server rendering, native tests) they do
 //! nothing; they are only ever called from event handlers and effects, which run in the browser.
 
 /// Puts `text` on the clipboard; false when the browser refused (no permission, not a secure
@@ -16,6 +16,19 @@ pub fn origin() -> String {
 /// Focuses the table row of event `id`, if it is on the page.
 pub fn focus_row(id: i64) {
     imp::focus(&format!("tr[data-seq=\"{id}\"]"));
+}
+
+/// The table's body, whose first row new events are inserted above.
+const TABLE_BODY: &str = "[data-testid=\"events-table\"] tbody";
+
+/// True when the reader has scrolled the table's first row out of sight (upwards).
+pub fn table_scrolled() -> bool {
+    imp::top(TABLE_BODY).is_some_and(|top| top < 0.0)
+}
+
+/// Scrolls the table's first row into sight.
+pub fn scroll_to_table() {
+    imp::scroll_to("[data-testid=\"events-table\"]");
 }
 
 #[cfg(feature = "hydrate")]
@@ -48,6 +61,17 @@ mod imp {
             let _ = el.focus();
         }
     }
+
+    pub fn top(selector: &str) -> Option<f64> {
+        let el = document().query_selector(selector).ok()??;
+        Some(el.get_bounding_client_rect().top())
+    }
+
+    pub fn scroll_to(selector: &str) {
+        if let Ok(Some(el)) = document().query_selector(selector) {
+            el.scroll_into_view();
+        }
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -61,4 +85,10 @@ mod imp {
     }
 
     pub fn focus(_selector: &str) {}
+
+    pub fn top(_selector: &str) -> Option<f64> {
+        None
+    }
+
+    pub fn scroll_to(_selector: &str) {}
 }

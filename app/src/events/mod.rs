@@ -6,6 +6,7 @@ mod chart;
 mod details;
 pub mod drawer;
 mod filter_bar;
+mod live;
 pub mod model;
 pub mod noise;
 pub mod page;

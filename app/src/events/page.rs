@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use super::api::{event_names, list_events};
 use super::drawer::{DrawerContext, drawer_event, event_path};
 use super::filter_bar::FilterBar;
+use super::live::{LiveControls, LiveNotices, TailKey, live_tail};
 use super::model::Event;
 use super::noise::noisy_events;
 use super::query::{Dir, EventPage, Sort, SortKey};
@@ -20,6 +21,7 @@ use super::time::{Zone, browser_zone};
 use super::time_picker::TimePicker;
 use super::view::View;
 use crate::filters::{Condition, Field, Filter, Item, Op};
+use crate::tail::view_query;
 use crate::timerange::{DEFAULT_WEEK_START, TimeRange, UtcZone};
 
 /// The half-open bounds, in epoch milliseconds, of `range` for a viewer in `zone` right now.
@@ -62,6 +64,18 @@ struct Request {
 }
 
 impl Request {
+    /// The live tail's query for this view.
+    fn tail_query(&self) -> String {
+        view_query(
+            self.start,
+            self.end,
+            self.event.as_deref(),
+            &self.filter,
+            self.search.as_deref(),
+            self.quiet,
+        )
+    }
+
     fn filter_json(&self) -> String {
         if self.filter.is_empty() {
             String::new()
@@ -258,13 +272,55 @@ pub fn AuditLogsPage() -> impl IntoView {
         });
     };
 
+    // The live tail follows the view from the first page's position, while the range includes now.
+    let live_unavailable = Memo::new(move |_| match request.get().end {
+        Some(end) if end <= Utc::now().timestamp_millis() => {
+            Some("This time range has ended: choose one that includes now to follow new events")
+        }
+        _ => None,
+    });
+    let live_key = Memo::new(move |_| {
+        if !view.get().live || live_unavailable.get().is_some() {
+            return None;
+        }
+        let page = first.get()?.ok()?;
+        let after = page.as_of?;
+        Some(TailKey {
+            query: request.get().tail_query(),
+            after,
+            page_ids: page
+                .events
+                .iter()
+                .map(|e| e.id)
+                .filter(|id| *id > after)
+                .collect(),
+        })
+    });
+    // Too many arrivals to keep on screen: the newest events become the table's first page again.
+    let reload = Callback::new(move |()| {
+        more.update(|(_, pages)| pages.clear());
+        first.refetch();
+    });
+    let (tail, clock) = live_tail(live_key.into(), reload);
+    provide_context(clock);
+    // Arrivals belong to the view they arrived in.
+    Effect::new(move |prev: Option<()>| {
+        request.track();
+        if prev.is_some() {
+            tail.state.update(|s| s.clear());
+        }
+    });
+    let has_arrivals = Memo::new(move |_| tail.state.with(|s| !s.shown().is_empty()));
+
     // The rows the table shows, in order: the drawer's previous and next walk through them.
     let table_rows = Signal::derive(move || {
         let page = first.get()?.ok()?;
         let r = request.get();
         let (for_request, pages) = more.get();
         let extra = if for_request == r { pages } else { Vec::new() };
-        Some(loaded_rows(page, extra))
+        let mut rows = tail.shown();
+        rows.extend(loaded_rows(page, extra));
+        Some(rows)
     });
     provide_context(DrawerContext {
         rows: table_rows,
@@ -290,7 +346,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                 let extra: Vec<EventPage> = if for_request == r { pages } else { Vec::new() };
                 let next = extra.last().map(|p| p.next_cursor.clone()).unwrap_or(page.next_cursor.clone());
                 let rows = loaded_rows(page, extra);
-                if rows.is_empty() {
+                if rows.is_empty() && !has_arrivals.get() {
                     return view! {
                         <div class="state state-empty" data-testid="empty">
                             <h3>"No events in this view"</h3>
@@ -299,10 +355,13 @@ pub fn AuditLogsPage() -> impl IntoView {
                     }
                     .into_any();
                 }
-                let count = rows.len();
+                let loaded = rows.len();
+                let count = move || loaded + tail.state.with(|s| s.shown().len());
                 view! {
                     <EventTable
                         rows
+                        live=Signal::derive(move || tail.shown())
+                        on_hover=Callback::new(move |over| tail.hovering.set(over))
                         zone=zone.into()
                         on_value=add_condition
                         on_open
@@ -312,7 +371,10 @@ pub fn AuditLogsPage() -> impl IntoView {
                     />
                     <div class="table-footer">
                         <span class="muted" data-testid="row-count">
-                            {format!("Showing {count} event{}", if count == 1 { "" } else { "s" })}
+                            {move || {
+                                let n = count();
+                                format!("Showing {n} event{}", if n == 1 { "" } else { "s" })
+                            }}
                         </span>
                         {next.map(|cursor| view! {
                             <button
@@ -412,6 +474,12 @@ pub fn AuditLogsPage() -> impl IntoView {
                     " Show UTC"
                 </label>
                 <span class="zone muted" data-testid="zone">{move || format!("Times in {}", zone.get().label())}</span>
+                <LiveControls
+                    tail
+                    on=Signal::derive(move || view.get().live)
+                    unavailable=live_unavailable.into()
+                    on_toggle=Callback::new(move |live| set_view.run(View { live, ..view.get_untracked() }))
+                />
             </div>
             <FilterBar
                 filter=Signal::derive(move || view.get().filter)
@@ -437,6 +505,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                     Err(e) => view! { <div class="stats muted">{clean_error(&e.to_string())}</div> }.into_any(),
                 })}
             </Transition>
+            <LiveNotices tail reload />
             <Transition fallback=|| view! {
                 <div class="state state-loading" data-testid="loading">
                     <div class="spinner"></div>

@@ -316,6 +316,11 @@ impl EventQuery {
 pub struct EventPage {
     pub events: Vec<Event>,
     pub next_cursor: Option<String>,
+    /// For the page's live tail: the newest event id committed before this page was read. Every
+    /// later event arrives on the tail; the page says it only when asked (the first page of the
+    /// Audit Logs page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<i64>,
 }
 
 /// A query parameter that cannot be understood; names the parameter.

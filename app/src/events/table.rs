@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::drawer::event_path;
+use super::live::Clock;
 use super::model::{Event, Outcome};
 use super::page::ValueClick;
 use super::query::{Dir, Sort, SortKey};
@@ -51,7 +52,18 @@ pub fn EventTable(
     selected: Signal<Option<i64>>,
     sort: Signal<Sort>,
     on_sort: Callback<SortKey>,
+    /// Live arrivals, newest first, shown above `rows` and briefly highlighted.
+    #[prop(optional)]
+    live: Option<Signal<Vec<Event>>>,
+    /// Told when the pointer enters (true) and leaves (false) the rows.
+    #[prop(optional)]
+    on_hover: Option<Callback<bool>>,
 ) -> impl IntoView {
+    let hover = move |over: bool| {
+        if let Some(f) = on_hover {
+            f.run(over);
+        }
+    };
     view! {
         <div class="table-wrap">
             <table class="events" data-testid="events-table">
@@ -81,7 +93,12 @@ pub fn EventTable(
                         <th class="row-action-head"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
-                <tbody>
+                <tbody on:mouseenter=move |_| hover(true) on:mouseleave=move |_| hover(false)>
+                    {live.map(|live| view! {
+                        <For each=move || live.get() key=|e| e.id let(e)>
+                            <EventRow e zone on_value on_open selected arrived=true />
+                        </For>
+                    })}
                     {rows.into_iter().map(|e| view! { <EventRow e zone on_value on_open selected /> }).collect_view()}
                 </tbody>
             </table>
@@ -128,11 +145,19 @@ pub fn EventRow(
     on_value: Callback<ValueClick>,
     on_open: Callback<i64>,
     selected: Signal<Option<i64>>,
+    /// Arrived on the live tail: highlighted for a moment.
+    #[prop(optional)]
+    arrived: bool,
 ) -> impl IntoView {
     let id = e.id;
+    let at = e.body.occurred_at;
+    let clock = use_context::<Clock>();
+    let ago = move || {
+        let now = clock?.0.get()?;
+        crate::tail::state::ago((now - at).num_milliseconds())
+    };
     let is_selected = move || selected.get() == Some(id);
     let b = e.body;
-    let at = b.occurred_at;
     let utc_title = format!("{} UTC", at.format("%Y-%m-%d %H:%M:%S%.3f"));
     let target = b.target.unwrap_or_default();
     let description = b.description.unwrap_or_default();
@@ -152,6 +177,7 @@ pub fn EventRow(
             data-seq=id
             tabindex="0"
             class:selected=is_selected
+            class:arrived=arrived
             aria-current=move || is_selected().then_some("true")
             on:keydown=move |ev| {
                 // Enter on the row itself; Enter on a value inside it filters instead.
@@ -162,7 +188,10 @@ pub fn EventRow(
             }
         >
             <td class="num mono">{e.id}</td>
-            <td class="nowrap" title=utc_title>{move || zone.get().format(at)}</td>
+            <td class="nowrap" title=utc_title>
+                {move || zone.get().format(at)}
+                {move || ago().map(|a| view! { <span class="ago muted small" data-testid="ago">{a}</span> })}
+            </td>
             <td class="strong" data-testid="event-name">{value(Field::Event, b.event, on_value, "")}</td>
             <td>{value(Field::Category, b.category, on_value, "")}</td>
             <td>

@@ -25,6 +25,8 @@ pub struct View {
     pub search: Option<String>,
     /// Hide the configured noisy event types.
     pub quiet: bool,
+    /// Follow new events as they arrive (the live tail).
+    pub live: bool,
 }
 
 impl View {
@@ -42,6 +44,7 @@ impl View {
             event: map.get("event").filter(|e| !e.is_empty()),
             utc: map.get_str("tz") == Some("utc"),
             quiet: map.get_str("quiet") == Some("1"),
+            live: map.get_str("live") == Some("1"),
             search: map
                 .get("q")
                 .map(|q| q.trim().to_string())
@@ -87,6 +90,9 @@ impl View {
         if self.quiet {
             parts.push("quiet=1".to_string());
         }
+        if self.live {
+            parts.push("live=1".to_string());
+        }
         if let Some(q) = &self.search {
             parts.push(format!("q={}", encode(q)));
         }
@@ -108,7 +114,7 @@ impl View {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -168,6 +174,7 @@ mod tests {
                 sort: Sort::from_param("-user").unwrap(),
                 search: Some("deploy model".into()),
                 quiet: true,
+                live: true,
                 ..View::default()
             },
             View {

@@ -229,5 +229,6 @@ pub(super) fn into_page(q: &EventQuery, rows: Vec<EventRow>) -> Result<EventPage
     Ok(EventPage {
         events,
         next_cursor,
+        as_of: None,
     })
 }

@@ -8,6 +8,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::events::model::Event;
+use crate::events::view::encode;
+use crate::filters::Filter;
+
+pub mod client;
+pub mod state;
 
 /// The stream's route.
 pub const STREAM_PATH: &str = "/api/v1/events/stream";
@@ -52,4 +57,37 @@ pub struct TailPage {
     pub resume_after: i64,
     /// True when the limit cut the answer short: ask again at once.
     pub more: bool,
+}
+
+/// The part of a view the live tail takes, as the query string (no `?`) of the stream and of the
+/// polling fallback: the list's parameters but for the sort, the cursor and the limit (a tail is
+/// in id order). `start` and `end` are epoch milliseconds.
+pub fn view_query(
+    start: Option<i64>,
+    end: Option<i64>,
+    event: Option<&str>,
+    filter: &Filter,
+    search: Option<&str>,
+    quiet: bool,
+) -> String {
+    let mut parts = Vec::new();
+    if let Some(ms) = start {
+        parts.push(format!("start={ms}"));
+    }
+    if let Some(ms) = end {
+        parts.push(format!("end={ms}"));
+    }
+    if let Some(e) = event {
+        parts.push(format!("event={}", encode(e)));
+    }
+    if let Some(q) = search {
+        parts.push(format!("q={}", encode(q)));
+    }
+    if quiet {
+        parts.push("quiet=1".into());
+    }
+    for (k, v) in filter.to_query() {
+        parts.push(format!("{}={}", encode(&k), encode(&v)));
+    }
+    parts.join("&")
 }
