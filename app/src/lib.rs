@@ -15,7 +15,7 @@ pub mod timerange;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use events::drawer::EventDrawer;
 use events::page::AuditLogsPage;
@@ -58,7 +58,8 @@ pub fn App() -> impl IntoView {
                         // stays as it is while the drawer opens, changes event and closes.
                         <ParentRoute path=path!("/settings/audit-logs") view=AuditLogsPage>
                             <Route path=path!("") view=|| () />
-                            <Route path=path!("events/:id") view=EventDrawer />
+                            // Rendered whole before it is sent, so an unknown event is a 404.
+                            <Route path=path!("events/:id") view=EventDrawer ssr=SsrMode::Async />
                         </ParentRoute>
                     </Routes>
                 </main>

@@ -135,7 +135,7 @@ async fn the_permalink_renders_the_event_drawer_on_the_server_with_text_escaped(
         .send()
         .await
         .expect("request");
-    assert_eq!(missing.status(), 200);
+    assert_eq!(missing.status(), 404, "an unknown event is not found");
     let html = missing.text().await.expect("html");
     assert!(html.contains(&format!("Event #{} not found", id + 1000)));
     app.stop().await;

@@ -18,6 +18,13 @@ pub fn focus_row(id: i64) {
     imp::focus(&format!("tr[data-seq=\"{id}\"]"));
 }
 
+/// Keeps the focus inside the element `container` when Tab (`backwards`: Shift-Tab) would leave
+/// it: from its last control to its first, and back. True when it moved the focus (the key's
+/// default must then be prevented).
+pub fn wrap_focus(container: &str, backwards: bool) -> bool {
+    imp::wrap_focus(container, backwards)
+}
+
 /// The table's body, whose first row new events are inserted above.
 const TABLE_BODY: &str = "[data-testid=\"events-table\"] tbody";
 
@@ -62,6 +69,43 @@ mod imp {
         }
     }
 
+    pub fn wrap_focus(container: &str, backwards: bool) -> bool {
+        const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex=\"-1\"])";
+        let doc = document();
+        let Ok(Some(root)) = doc.query_selector(container) else {
+            return false;
+        };
+        let Ok(list) = root.query_selector_all(FOCUSABLE) else {
+            return false;
+        };
+        let n = list.length();
+        let item = |i: u32| {
+            list.item(i)
+                .and_then(|node| node.dyn_into::<web_sys::HtmlElement>().ok())
+        };
+        let (Some(first), Some(last)) = (item(0), item(n.saturating_sub(1))) else {
+            return false;
+        };
+        let active = doc.active_element();
+        let is = |el: &web_sys::HtmlElement| {
+            active
+                .as_ref()
+                .is_some_and(|a| a == el.as_ref() as &web_sys::Element)
+        };
+        let inside = active.as_ref().is_some_and(|a| root.contains(Some(a)));
+        let target = if !inside {
+            &first
+        } else if backwards && (is(&first) || active.as_ref() == Some(&root)) {
+            &last
+        } else if !backwards && is(&last) {
+            &first
+        } else {
+            return false;
+        };
+        let _ = target.focus();
+        true
+    }
+
     pub fn top(selector: &str) -> Option<f64> {
         let el = document().query_selector(selector).ok()??;
         Some(el.get_bounding_client_rect().top())
@@ -85,6 +129,10 @@ mod imp {
     }
 
     pub fn focus(_selector: &str) {}
+
+    pub fn wrap_focus(_container: &str, _backwards: bool) -> bool {
+        false
+    }
 
     pub fn top(_selector: &str) -> Option<f64> {
         None

@@ -20,6 +20,9 @@ use super::page::ValueClick;
 use super::time::Zone;
 use super::view::View;
 
+/// The drawer's element.
+const DRAWER: &str = "[data-testid=\"event-drawer\"]";
+
 /// The permalink path of event `id`.
 pub fn event_path(id: i64) -> String {
     format!("{}/events/{id}", View::PATH)
@@ -119,6 +122,12 @@ pub fn EventDrawer() -> impl IntoView {
         <div class="drawer-backdrop" on:click=move |_| close()></div>
         <aside
             class="drawer"
+            // A modal dialog keeps Tab and Shift-Tab among its own controls.
+            on:keydown=move |ev| {
+                if ev.key() == "Tab" && browser::wrap_focus(DRAWER, ev.shift_key()) {
+                    ev.prevent_default();
+                }
+            }
             role="dialog"
             aria-modal="true"
             aria-label=move || format!("Event #{} details", raw.get())
@@ -144,13 +153,19 @@ pub fn EventDrawer() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted drawer-state">"Loading the event…"</p> }>
                 {move || event.get().map(|r| match r {
                     Ok(Some(e)) => drawer_body(e, ctx.zone, ctx.on_value),
-                    Ok(None) => view! {
+                    Ok(None) => {
+                        #[cfg(feature = "ssr")]
+                        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                            resp.set_status(http::StatusCode::NOT_FOUND);
+                        }
+                        view! {
                         <div class="drawer-state" data-testid="drawer-not-found">
                             <h3>{format!("Event #{} not found", raw.get_untracked())}</h3>
                             <p class="muted">"No event has this number. It may be mistyped, or the link may come from another installation."</p>
                         </div>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                     Err(e) => view! {
                         <div class="drawer-state state-error">
                             <h3>"The event could not be loaded"</h3>
