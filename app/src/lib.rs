@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 pub mod events;
+pub mod export;
 pub mod filters;
 #[cfg(feature = "ssr")]
 pub mod store;

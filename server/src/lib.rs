@@ -28,6 +28,8 @@ pub struct AppState {
     pub noise: NoisyEvents,
     /// The live tail's settings, counters and shutdown signal.
     pub live: api::Live,
+    /// The limits of one export.
+    pub export: api::ExportConfig,
 }
 
 impl AppState {
@@ -43,7 +45,13 @@ impl AppState {
             leptos_options,
             noise: NoisyEvents::default(),
             live: api::Live::default(),
+            export: api::ExportConfig::default(),
         }
+    }
+
+    /// The same state with other export limits.
+    pub fn with_export(self, export: api::ExportConfig) -> Self {
+        Self { export, ..self }
     }
 
     /// The same state with other live tail settings (tests shorten the keep-alive interval).

@@ -6,8 +6,9 @@ pub mod cidr;
 pub mod codec;
 pub mod model;
 pub mod search;
-#[cfg(test)]
-pub(crate) mod testgen;
+/// Random events and filters for property tests (the store's and the server's).
+#[cfg(any(test, feature = "test-support"))]
+pub mod testgen;
 #[cfg(test)]
 mod tests;
 

@@ -2,6 +2,7 @@
 //! (stream and polling fallback) also answers the page itself.
 
 mod error;
+mod export;
 mod ingest;
 mod live;
 mod poll;
@@ -16,6 +17,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
 pub use error::ApiError;
+pub use export::ExportConfig;
 pub use live::{Live, LiveConfig, LiveStats};
 
 use crate::AppState;
@@ -24,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/events", post(ingest::ingest).get(read::list))
         .route("/events/stats", get(stats::stats))
+        .route("/events/export", get(export::export))
         .route("/events/stream", get(stream::stream))
         .route("/events/poll", get(poll::poll))
         .route("/events/{id}", get(read::one))

@@ -39,7 +39,16 @@ pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
 
 /// [`spawn_app_on`] with other live tail settings.
 pub async fn spawn_app_with(db: TestDatabase, live: LiveConfig) -> TestApp {
-    let (base, store, tx, server, live) = start_with(&db.url, live).await;
+    spawn_app_configured(db, |state| state.with_live(live)).await
+}
+
+/// [`spawn_app_on`] with the server's state changed by `configure` (limits, settings).
+#[allow(dead_code)]
+pub async fn spawn_app_configured(
+    db: TestDatabase,
+    configure: impl FnOnce(AppState) -> AppState,
+) -> TestApp {
+    let (base, store, tx, server, live) = start_configured(&db.url, configure).await;
     let (_, key) = store.create_api_key("test").await.expect("create key");
     TestApp {
         base,
@@ -66,13 +75,20 @@ pub async fn start_with(
     url: &str,
     live: LiveConfig,
 ) -> (String, Store, oneshot::Sender<()>, Served, Arc<LiveStats>) {
+    start_configured(url, |state| state.with_live(live)).await
+}
+
+async fn start_configured(
+    url: &str,
+    configure: impl FnOnce(AppState) -> AppState,
+) -> (String, Store, oneshot::Sender<()>, Served, Arc<LiveStats>) {
     let store = Store::open(url).await.expect("open store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel::<()>();
-    let state = AppState::new(store.clone(), "target/site").with_live(live);
+    let state = configure(AppState::new(store.clone(), "target/site"));
     let stats = Arc::clone(&state.live.stats);
     let server = tokio::spawn(server::run(listener, state, async {
         let _ = rx.await;

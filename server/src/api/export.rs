@@ -1,0 +1,360 @@
+//! `GET /api/v1/events/export?format=csv|ndjson&bom=1&quiet=1&<the list's view parameters>`: every
+//! event of a view, in the view's sort, streamed as CSV (the columns and the formula protection of
+//! `app::export::csv`) or as NDJSON (one event per line, as the list renders it).
+//!
+//! The response is written page by page ([`PAGE`] events, keyset pagination), so the server holds
+//! one page whatever the export's size. Limits, each a 400 naming its parameter: the time range
+//! (`start` is required; `end` defaults to now) may span at most [`ExportConfig::max_days`], and
+//! the view may hold at most [`ExportConfig::max_rows`] events. Each export is itself recorded as an
+//! "Audit Logs Exported" event (format, view, rows), through the same write path as any event.
+
+use app::events::model::parse_event;
+use app::events::query::{Cursor, EventQuery, MAX_LIMIT};
+use app::export::csv::{BOM, write_chunk};
+use app::filters::Filter;
+use app::store::{AppendRequest, Store, StoreError};
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde_json::json;
+
+use super::read::parse_query;
+use super::{ApiError, authenticate};
+use crate::AppState;
+
+/// Events read from the store per step of an export.
+pub const PAGE: u32 = MAX_LIMIT;
+
+/// The limits of one export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExportConfig {
+    /// The longest time range one export may cover, in days.
+    pub max_days: u32,
+    /// The most events one export may hold.
+    pub max_rows: u64,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        Self {
+            max_days: 90,
+            max_rows: 1_000_000,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Ndjson,
+}
+
+impl Format {
+    fn parse(v: &str) -> Result<Self, ApiError> {
+        match v {
+            "csv" => Ok(Format::Csv),
+            "ndjson" => Ok(Format::Ndjson),
+            _ => Err(bad("format", "format must be csv or ndjson")),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Ndjson => "ndjson",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Ndjson => "application/x-ndjson",
+        }
+    }
+}
+
+fn bad(field: &str, error: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(error.into(), Some(field.into()))
+}
+
+/// Who asked, for the audit event: the API key, or the Audit Logs page (same origin).
+struct Caller {
+    id: String,
+    name: String,
+}
+
+async fn caller(store: &Store, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        let key = authenticate(store, headers).await?;
+        return Ok(Caller {
+            id: format!("key_{}", key.id),
+            name: key.name,
+        });
+    }
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"same-origin")
+    {
+        return Ok(Caller {
+            id: "audit-logs-page".into(),
+            name: "Audit Logs page".into(),
+        });
+    }
+    Err(ApiError::Unauthorized(
+        "missing Authorization: Bearer <api key> header".into(),
+    ))
+}
+
+struct ExportParams {
+    format: Format,
+    bom: bool,
+    query: EventQuery,
+    /// The view's parameters as given, for the audit event.
+    view: String,
+}
+
+fn parse_params(
+    pairs: &[(String, String)],
+    state: &AppState,
+    limits: ExportConfig,
+) -> Result<ExportParams, ApiError> {
+    let mut view = Vec::with_capacity(pairs.len());
+    let (mut format, mut bom, mut quiet) = (None, false, false);
+    for (k, v) in pairs {
+        match k.as_str() {
+            "format" => format = Some(Format::parse(v)?),
+            "bom" => bom = flag("bom", v)?,
+            "quiet" => quiet = flag("quiet", v)?,
+            "limit" | "cursor" => {
+                return Err(bad(
+                    k,
+                    format!("`{k}` does not apply to an export: it holds every event of the view"),
+                ));
+            }
+            _ => view.push((k.clone(), v.clone())),
+        }
+    }
+    let mut query = parse_query(&view)?;
+    let Some(start) = query.start else {
+        return Err(bad(
+            "start",
+            format!(
+                "start is required: an export covers at most {} days",
+                limits.max_days
+            ),
+        ));
+    };
+    let end = *query.end.get_or_insert_with(Utc::now);
+    if end - start > chrono::Duration::days(i64::from(limits.max_days)) {
+        return Err(bad(
+            "end",
+            format!(
+                "an export covers at most {} days; narrow start and end, or export the range in parts",
+                limits.max_days
+            ),
+        ));
+    }
+    if quiet {
+        query.hide = Filter {
+            items: state.noise.condition().into_iter().collect(),
+            ..Default::default()
+        };
+    }
+    query.limit = PAGE;
+    let view: String = view
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+        .chars()
+        .take(2_000)
+        .collect();
+    Ok(ExportParams {
+        format: format.unwrap_or(Format::Csv),
+        bom,
+        query,
+        view,
+    })
+}
+
+fn flag(field: &str, v: &str) -> Result<bool, ApiError> {
+    match v {
+        "1" | "true" => Ok(true),
+        "0" | "false" | "" => Ok(false),
+        _ => Err(bad(field, format!("{field} must be 1 or 0"))),
+    }
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let who = caller(&state.store, &headers).await?;
+    let limits = state.export;
+    let p = parse_params(&pairs, &state, limits)?;
+    let rows = match state.store.count_up_to(&p.query, limits.max_rows + 1).await {
+        Ok(c) => c.value,
+        Err(StoreError::InvalidFilter(e)) => return Err(ApiError::Unprocessable(e.error, e.field)),
+        Err(StoreError::InvalidQuery(e)) => return Err(ApiError::BadRequest(e.error, e.field)),
+        Err(e) => return Err(ApiError::store(e)),
+    };
+    if rows > limits.max_rows {
+        return Err(bad(
+            "limit",
+            format!(
+                "this view holds more than {} events, the most one export may hold; narrow the time range or the filter",
+                limits.max_rows
+            ),
+        ));
+    }
+    let audit = Audit {
+        store: state.store.clone(),
+        who,
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(500).collect()),
+        format: p.format,
+        view: p.view.clone(),
+        rows: 0,
+        complete: false,
+    };
+
+    let filename = format!(
+        "Audit_Logs_{}_to_{}.{}",
+        p.query
+            .start
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        p.query
+            .end
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        p.format.as_str(),
+    );
+    let body = Body::from_stream(pages(p.query, p.bom, audit));
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(p.format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert("x-export-rows", HeaderValue::from(rows));
+    Ok(resp)
+}
+
+/// The export's bytes, one page of events at a time. A failed read ends the body with an error, so
+/// the client sees a broken transfer rather than a short file that looks whole. `audit` records
+/// the export when the stream ends (complete, failed or abandoned by the client).
+fn pages(
+    query: EventQuery,
+    bom: bool,
+    audit: Audit,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures::stream::unfold(
+        (Some(query), true, audit),
+        move |(q, first, mut audit)| async move {
+            let mut q = q?;
+            let page = match audit.store.list(&q).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::error!(error = %e, "export read failed");
+                    let failed = Err(std::io::Error::other("the export could not be read"));
+                    return Some((failed, (None, false, audit)));
+                }
+            };
+            let mut out = Vec::with_capacity(page.events.len() * 256 + 512);
+            match audit.format {
+                Format::Csv => {
+                    if first && bom {
+                        out.extend_from_slice(BOM.as_bytes());
+                    }
+                    write_chunk(&mut out, &page.events, first);
+                }
+                Format::Ndjson => {
+                    for e in &page.events {
+                        if serde_json::to_writer(&mut out, e).is_ok() {
+                            out.push(b'\n');
+                        }
+                    }
+                }
+            }
+            audit.rows += page.events.len() as u64;
+            let next = match (page.next_cursor, page.events.last()) {
+                (Some(_), Some(last)) => {
+                    q.cursor = Some(Cursor::after(last, q.sort));
+                    Some(q)
+                }
+                _ => {
+                    audit.complete = true;
+                    None
+                }
+            };
+            Some((Ok(Bytes::from(out)), (next, false, audit)))
+        },
+    )
+}
+
+/// An export under way; when dropped (the response ended, however it ended) it records the export
+/// as an event of its own: the viewer audits its own use.
+struct Audit {
+    store: Store,
+    who: Caller,
+    user_agent: Option<String>,
+    format: Format,
+    view: String,
+    /// Events written so far.
+    rows: u64,
+    /// Every event of the view was written.
+    complete: bool,
+}
+
+impl Drop for Audit {
+    fn drop(&mut self) {
+        let store = self.store.clone();
+        let now = Utc::now();
+        let (format, rows) = (self.format.as_str(), self.rows);
+        let description = if self.complete {
+            format!("Exported {rows} events as {}", format.to_uppercase())
+        } else {
+            format!(
+                "An export as {} ended after {rows} events, before it was complete",
+                format.to_uppercase()
+            )
+        };
+        let mut event = json!({
+            "occurred_at": now.to_rfc3339(),
+            "event": "Audit Logs Exported",
+            "category": "Audit Logs",
+            "action": "exported",
+            "outcome": if self.complete { "success" } else { "failure" },
+            "actor": {"id": self.who.id, "name": self.who.name, "type": "app"},
+            "source": "auditlog",
+            "description": description,
+            "metadata": {"format": format, "view": self.view, "rows": rows},
+        });
+        if let Some(ua) = &self.user_agent {
+            event["user_agent"] = json!(ua);
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        handle.spawn(async move {
+            let item = parse_event(&event, now);
+            let req = AppendRequest {
+                scope: "auditlog".into(),
+                request_key: None,
+                items: vec![item],
+            };
+            if let Err(e) = store.append(req).await {
+                tracing::error!(error = %e, "the export could not be recorded");
+            }
+        });
+    }
+}
