@@ -28,13 +28,93 @@ pub async fn list_events(
     sort: String,
     cursor: Option<String>,
 ) -> Result<EventPage, ServerFnError> {
+    read_page(start, end, event, &filter, search, quiet, &sort, cursor, 50).await
+}
+
+/// One chunk of the browser's "CSV (this view)": the next [`EXPORT_CHUNK`] events of the view after
+/// `cursor`, in the view's sort.
+#[server]
+pub async fn export_chunk(
+    start: Option<i64>,
+    end: Option<i64>,
+    event: Option<String>,
+    filter: String,
+    search: Option<String>,
+    quiet: bool,
+    sort: String,
+    cursor: Option<String>,
+) -> Result<EventPage, ServerFnError> {
+    read_page(
+        start,
+        end,
+        event,
+        &filter,
+        search,
+        quiet,
+        &sort,
+        cursor,
+        EXPORT_CHUNK,
+    )
+    .await
+}
+
+/// Events per request of the browser's CSV export.
+pub const EXPORT_CHUNK: u32 = super::query::MAX_LIMIT;
+
+/// Records an export the browser wrote ("CSV (this view)"): `rows` events of `view` (its query
+/// string), `complete` unless it was cancelled or failed part way.
+#[server]
+pub async fn record_browser_export(
+    view: String,
+    rows: u64,
+    complete: bool,
+) -> Result<(), ServerFnError> {
+    use crate::export::{Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, exported_event};
+    use crate::store::AppendRequest;
+    let store = ssr::store()?;
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    let who = Exporter {
+        id: PAGE_EXPORTER_ID.into(),
+        name: PAGE_EXPORTER_NAME.into(),
+        user_agent: headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    let now = chrono::Utc::now();
+    let event = exported_event(&who, "csv", "browser", &view, rows, complete, now);
+    let item = super::model::parse_event(&event, now).map_err(|e| ServerFnError::new(e.error))?;
+    store
+        .append(AppendRequest {
+            scope: "auditlog".into(),
+            request_key: None,
+            items: vec![Ok(item)],
+        })
+        .await
+        .map_err(ssr::internal)?;
+    Ok(())
+}
+
+/// A page of `limit` events of the view after `cursor`; the first page also says its position.
+#[cfg(feature = "ssr")]
+async fn read_page(
+    start: Option<i64>,
+    end: Option<i64>,
+    event: Option<String>,
+    filter: &str,
+    search: Option<String>,
+    quiet: bool,
+    sort: &str,
+    cursor: Option<String>,
+    limit: u32,
+) -> Result<EventPage, ServerFnError> {
     use super::query::{Cursor, Sort};
     let store = ssr::store()?;
-    let view = parse_view(start, end, event, &filter, search, quiet)?;
+    let view = parse_view(start, end, event, filter, search, quiet)?;
     let sort = if sort.is_empty() {
         Sort::default()
     } else {
-        Sort::from_param(&sort).map_err(|e| ServerFnError::new(e.error))?
+        Sort::from_param(sort).map_err(|e| ServerFnError::new(e.error))?
     };
     let cursor = match cursor {
         Some(c) => Some(Cursor::decode(&c).map_err(|e| ServerFnError::new(e.error))?),
@@ -47,7 +127,7 @@ pub async fn list_events(
         Some(_) => None,
     };
     let query = EventQuery {
-        limit: 50,
+        limit,
         cursor,
         sort,
         ..view

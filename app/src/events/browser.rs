@@ -25,6 +25,11 @@ pub fn wrap_focus(container: &str, backwards: bool) -> bool {
     imp::wrap_focus(container, backwards)
 }
 
+/// Saves `bytes` as a file called `name` (the browser's download), without a round trip.
+pub fn save_file(name: &str, bytes: &[u8], mime: &str) -> bool {
+    imp::save_file(name, bytes, mime).is_some()
+}
+
 /// The table's body, whose first row new events are inserted above.
 const TABLE_BODY: &str = "[data-testid=\"events-table\"] tbody";
 
@@ -106,6 +111,27 @@ mod imp {
         true
     }
 
+    pub fn save_file(name: &str, bytes: &[u8], mime: &str) -> Option<()> {
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+        let a = document()
+            .create_element("a")
+            .ok()?
+            .dyn_into::<web_sys::HtmlAnchorElement>()
+            .ok()?;
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+        // The download has started from the URL; it may go once this task is over.
+        leptos::task::spawn_local(async move {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        });
+        Some(())
+    }
+
     pub fn top(selector: &str) -> Option<f64> {
         let el = document().query_selector(selector).ok()??;
         Some(el.get_bounding_client_rect().top())
@@ -132,6 +158,10 @@ mod imp {
 
     pub fn wrap_focus(_container: &str, _backwards: bool) -> bool {
         false
+    }
+
+    pub fn save_file(_name: &str, _bytes: &[u8], _mime: &str) -> Option<()> {
+        None
     }
 
     pub fn top(_selector: &str) -> Option<f64> {

@@ -87,16 +87,15 @@ pub fn live_tail(key: Signal<Option<TailKey>>, reload: Callback<()>) -> (LiveTai
         }
     };
 
-    let connection = StoredValue::new_local(None::<Connection>);
-    Effect::new(move |_| {
-        let key = key.get();
-        // Dropping the previous connection closes it.
-        connection.set_value(None);
+    // The effect keeps the open connection as its value: the next run (a new key) drops the old
+    // one, which closes it, and so does the effect's disposal. Effects run only in the browser.
+    Effect::new(move |previous: Option<Option<Connection>>| {
+        drop(previous);
         reloading.set_value(false);
-        let Some(key) = key else {
+        let Some(key) = key.get() else {
             // Turned off: what arrived stays on screen until the view changes.
             tail.status.set(None);
-            return;
+            return None;
         };
         tail.state
             .set(TailState::new(key.after, key.page_ids, now_ms()));
@@ -111,7 +110,7 @@ pub fn live_tail(key: Signal<Option<TailKey>>, reload: Callback<()>) -> (LiveTai
             }
             Message::Skipped(s) => tail.state.update(|t| t.skip(s)),
         };
-        connection.set_value(Some(connect(key.query, key.after, sink)));
+        Some(connect(key.query, key.after, sink))
     });
 
     // The reader is free again: what waited goes on top.
@@ -219,6 +218,7 @@ pub fn LiveControls(
             })}
         </div>
     }
+    .into_any()
 }
 
 /// The "N new events" bar (arrivals held back) and the "N events skipped" notice. `reload` reads
@@ -257,4 +257,5 @@ pub fn LiveNotices(tail: LiveTail, reload: Callback<()>) -> impl IntoView {
             </div>
         })}
     }
+    .into_any()
 }

@@ -5,6 +5,7 @@ mod browser;
 mod chart;
 mod details;
 pub mod drawer;
+mod export_menu;
 mod filter_bar;
 mod live;
 pub mod model;

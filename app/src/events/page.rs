@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::api::{event_names, list_events};
 use super::drawer::{DrawerContext, drawer_event, event_path};
+use super::export_menu::{ExportMenu, ExportRequest};
 use super::filter_bar::FilterBar;
 use super::live::{LiveControls, LiveNotices, TailKey, live_tail};
 use super::model::Event;
@@ -74,6 +75,48 @@ impl Request {
             self.search.as_deref(),
             self.quiet,
         )
+    }
+
+    /// What "Export" needs for this view.
+    fn export(&self) -> ExportRequest {
+        let mut query = self.tail_query();
+        if self.sort != Sort::default() {
+            let sep = if query.is_empty() { "" } else { "&" };
+            query.push_str(&format!("{sep}sort={}", self.sort.to_param()));
+        }
+        let day = |ms: i64| {
+            DateTime::from_timestamp_millis(ms)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        };
+        let from = self.start.map_or_else(|| "all".to_string(), day);
+        let to = day(self
+            .end
+            .map_or_else(|| Utc::now().timestamp_millis(), |e| e - 1));
+        let max_days = crate::export::DEFAULT_EXPORT_MAX_DAYS;
+        let span_ok = match (self.start, self.end) {
+            (Some(s), Some(e)) => e - s <= i64::from(max_days) * 86_400_000,
+            (Some(s), None) => {
+                Utc::now().timestamp_millis() - s <= i64::from(max_days) * 86_400_000
+            }
+            _ => false,
+        };
+        ExportRequest {
+            start: self.start,
+            end: self.end,
+            event: self.event.clone(),
+            filter_json: self.filter_json(),
+            search: self.search.clone(),
+            quiet: self.quiet,
+            sort: self.sort.to_param(),
+            query,
+            file_stem: format!("Audit_Logs_{from}_to_{to}"),
+            server_refuses: (!span_ok).then(|| {
+                format!(
+                    "Server exports cover at most {max_days} days: choose a shorter time range."
+                )
+            }),
+        }
     }
 
     fn filter_json(&self) -> String {
@@ -193,6 +236,19 @@ pub fn AuditLogsPage() -> impl IntoView {
             view_stats(start, end, event, filter, search, quiet)
         },
     );
+    // Read in effects, outside the suspense boundaries: the view's count for Export, and the
+    // noisy event names for the switch's tooltip.
+    let export_total = RwSignal::new(None::<(u64, bool)>);
+    Effect::new(move |_| {
+        let count = stats.get().and_then(Result::ok).map(|s| s.count);
+        export_total.set(count.map(|c| (c.value, c.exact && !c.estimated)));
+    });
+    let noise_title = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(n)) = noise.get() {
+            noise_title.set(format!("Hides: {}", n.0.join(", ")));
+        }
+    });
     let zoom = Callback::new(move |window: (i64, i64)| {
         set_view.run(View {
             window: Some(window),
@@ -404,6 +460,10 @@ pub fn AuditLogsPage() -> impl IntoView {
                     <h1>"Audit Logs"</h1>
                     <p class="muted">"Who did what, when, from where, and with what outcome."</p>
                 </div>
+                <ExportMenu
+                    view=Signal::derive(move || request.get().export())
+                    total=export_total.into()
+                />
             </header>
             <div class="toolbar">
                 <form class="field search" on:submit=move |ev| {
@@ -453,9 +513,7 @@ pub fn AuditLogsPage() -> impl IntoView {
                         </Suspense>
                     </select>
                 </label>
-                <label class="switch" title=move || {
-                    noise.get().and_then(Result::ok).map(|n| format!("Hides: {}", n.0.join(", "))).unwrap_or_default()
-                }>
+                <label class="switch" title=move || noise_title.get()>
                     <input
                         type="checkbox"
                         data-testid="quiet-switch"

@@ -2,3 +2,59 @@
 //! a spreadsheet program.
 
 pub mod csv;
+
+/// The longest time range one server export covers unless the server is configured otherwise.
+pub const DEFAULT_EXPORT_MAX_DAYS: u32 = 90;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+/// Until accounts exist, the page itself is who exports from the browser.
+pub const PAGE_EXPORTER_ID: &str = "audit-logs-page";
+pub const PAGE_EXPORTER_NAME: &str = "Audit Logs page";
+
+/// Who exported, as the "Audit Logs Exported" event names them.
+#[derive(Clone, Debug)]
+pub struct Exporter {
+    pub id: String,
+    pub name: String,
+    pub user_agent: Option<String>,
+}
+
+/// The "Audit Logs Exported" event (ingest form) that records an export: the viewer audits its
+/// own use. `place` is where the file was written ("server" or "browser"); `complete` is false
+/// when the export ended early (failed or cancelled) after `rows` events.
+pub fn exported_event(
+    who: &Exporter,
+    format: &str,
+    place: &str,
+    view: &str,
+    rows: u64,
+    complete: bool,
+    now: DateTime<Utc>,
+) -> Value {
+    let description = if complete {
+        format!("Exported {rows} events as {}", format.to_uppercase())
+    } else {
+        format!(
+            "An export as {} ended after {rows} events, before it was complete",
+            format.to_uppercase()
+        )
+    };
+    let view: String = view.chars().take(2_000).collect();
+    let mut event = json!({
+        "occurred_at": now.to_rfc3339(),
+        "event": "Audit Logs Exported",
+        "category": "Audit Logs",
+        "action": "exported",
+        "outcome": if complete { "success" } else { "failure" },
+        "actor": {"id": who.id, "name": who.name, "type": "app"},
+        "source": "auditlog",
+        "description": description,
+        "metadata": {"format": format, "written_by": place, "view": view, "rows": rows},
+    });
+    if let Some(ua) = &who.user_agent {
+        event["user_agent"] = json!(ua.chars().take(500).collect::<String>());
+    }
+    event
+}

@@ -11,6 +11,7 @@
 use app::events::model::parse_event;
 use app::events::query::{Cursor, EventQuery, MAX_LIMIT};
 use app::export::csv::{BOM, write_chunk};
+use app::export::{Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, exported_event};
 use app::filters::Filter;
 use app::store::{AppendRequest, Store, StoreError};
 use axum::body::{Body, Bytes};
@@ -18,7 +19,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use serde_json::json;
 
 use super::read::parse_query;
 use super::{ApiError, authenticate};
@@ -39,7 +39,7 @@ pub struct ExportConfig {
 impl Default for ExportConfig {
     fn default() -> Self {
         Self {
-            max_days: 90,
+            max_days: app::export::DEFAULT_EXPORT_MAX_DAYS,
             max_rows: 1_000_000,
         }
     }
@@ -80,26 +80,27 @@ fn bad(field: &str, error: impl Into<String>) -> ApiError {
 }
 
 /// Who asked, for the audit event: the API key, or the Audit Logs page (same origin).
-struct Caller {
-    id: String,
-    name: String,
-}
-
-async fn caller(store: &Store, headers: &HeaderMap) -> Result<Caller, ApiError> {
+async fn caller(store: &Store, headers: &HeaderMap) -> Result<Exporter, ApiError> {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     if headers.contains_key(header::AUTHORIZATION) {
         let key = authenticate(store, headers).await?;
-        return Ok(Caller {
+        return Ok(Exporter {
             id: format!("key_{}", key.id),
             name: key.name,
+            user_agent,
         });
     }
     if headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"same-origin")
     {
-        return Ok(Caller {
-            id: "audit-logs-page".into(),
-            name: "Audit Logs page".into(),
+        return Ok(Exporter {
+            id: PAGE_EXPORTER_ID.into(),
+            name: PAGE_EXPORTER_NAME.into(),
+            user_agent,
         });
     }
     Err(ApiError::Unauthorized(
@@ -167,10 +168,7 @@ fn parse_params(
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
-        .join("&")
-        .chars()
-        .take(2_000)
-        .collect();
+        .join("&");
     Ok(ExportParams {
         format: format.unwrap_or(Format::Csv),
         bom,
@@ -213,10 +211,6 @@ pub async fn export(
     let audit = Audit {
         store: state.store.clone(),
         who,
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(500).collect()),
         format: p.format,
         view: p.view.clone(),
         rows: 0,
@@ -305,8 +299,7 @@ fn pages(
 /// as an event of its own: the viewer audits its own use.
 struct Audit {
     store: Store,
-    who: Caller,
-    user_agent: Option<String>,
+    who: Exporter,
     format: Format,
     view: String,
     /// Events written so far.
@@ -317,40 +310,25 @@ struct Audit {
 
 impl Drop for Audit {
     fn drop(&mut self) {
-        let store = self.store.clone();
-        let now = Utc::now();
-        let (format, rows) = (self.format.as_str(), self.rows);
-        let description = if self.complete {
-            format!("Exported {rows} events as {}", format.to_uppercase())
-        } else {
-            format!(
-                "An export as {} ended after {rows} events, before it was complete",
-                format.to_uppercase()
-            )
-        };
-        let mut event = json!({
-            "occurred_at": now.to_rfc3339(),
-            "event": "Audit Logs Exported",
-            "category": "Audit Logs",
-            "action": "exported",
-            "outcome": if self.complete { "success" } else { "failure" },
-            "actor": {"id": self.who.id, "name": self.who.name, "type": "app"},
-            "source": "auditlog",
-            "description": description,
-            "metadata": {"format": format, "view": self.view, "rows": rows},
-        });
-        if let Some(ua) = &self.user_agent {
-            event["user_agent"] = json!(ua);
-        }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        let now = Utc::now();
+        let event = exported_event(
+            &self.who,
+            self.format.as_str(),
+            "server",
+            &self.view,
+            self.rows,
+            self.complete,
+            now,
+        );
+        let store = self.store.clone();
         handle.spawn(async move {
-            let item = parse_event(&event, now);
             let req = AppendRequest {
                 scope: "auditlog".into(),
                 request_key: None,
-                items: vec![item],
+                items: vec![parse_event(&event, now)],
             };
             if let Err(e) = store.append(req).await {
                 tracing::error!(error = %e, "the export could not be recorded");

@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+
+import { expect, test, type APIRequestContext } from "@playwright/test";
+
+const apiKey = process.env.E2E_API_KEY!;
+
+async function postEvents(request: APIRequestContext, events: object[]) {
+  const resp = await request.post("/api/v1/events", {
+    headers: { Authorization: `Bearer ${apiKey}` },
+    data: events,
+  });
+  expect(resp.status()).toBe(201);
+  return (await resp.json()).results.map((r: { id: number }) => r.id) as number[];
+}
+
+/** RFC 4180: quoted fields may hold commas, doubled quotes and line breaks; records end in CRLF. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (c === "\r" && text[i + 1] === "\n") {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = "";
+      i++;
+    } else {
+      cell += c;
+    }
+  }
+  if (cell !== "" || row.length > 0) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows;
+}
+
+test("export: CSV (this view) holds exactly the view's events in the table's order, formulas neutralised, and is recorded", async ({
+  page,
+  request,
+}) => {
+  const name = "E2E Export";
+  const users = ["Carol", "alice", "Bob", "dave", "Eve"];
+  await postEvents(
+    request,
+    users.map((u, i) => ({
+      occurred_at: new Date(Date.now() - (i + 1) * 60_000).toISOString(),
+      event: name,
+      category: "Export Tests",
+      action: "exported",
+      actor: { id: `usr_${u}`, name: u, type: "user" },
+      description: i === 2 ? '=HYPERLINK("http://evil","click"), "quoted"' : `row ${i}`,
+      metadata: { i },
+    })),
+  );
+  await postEvents(request, [
+    { event: "E2E Export Other", category: "Export Tests", action: "x", actor: { id: "u", type: "user" } },
+  ]);
+  await page.goto(`/settings/audit-logs?event=${encodeURIComponent(name)}&sort=user`);
+  const rows = page.getByTestId("event-row");
+  await expect(rows).toHaveCount(5);
+  const seqs = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-seq")));
+
+  await page.getByTestId("export-button").click();
+  await expect(page.getByTestId("export-panel")).toContainText("5 events match");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByTestId("export-csv").click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^Audit_Logs_\d{4}-\d{2}-\d{2}_to_\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = parseCsv(readFileSync((await download.path())!, "utf8"));
+  expect(csv[0].slice(0, 3)).toEqual(["Seq", "Date and Time (UTC)", "Event Name"]);
+  expect(csv[0]).toHaveLength(16);
+  expect(csv.slice(1).map((r) => r[0])).toEqual(seqs);
+  expect(new Set(csv.slice(1).map((r) => r[7]))).toEqual(new Set(users));
+  const hostile = csv.find((r) => r[7] === "Bob")!;
+  expect(hostile[6]).toBe('\'=HYPERLINK("http://evil","click"), "quoted"');
+  await expect(page.getByTestId("export-done")).toHaveText("Saved 5 events.");
+
+  // The export is itself an event.
+  await expect
+    .poll(async () => {
+      const resp = await request.get("/api/v1/events?event=Audit%20Logs%20Exported&start=0", {
+        headers: { Authorization: `Bearer ${apiKey}` },
+      });
+      const events = (await resp.json()).events as { metadata: Record<string, unknown> }[];
+      return events.filter((e) => e.metadata.written_by === "browser" && e.metadata.rows === 5).length;
+    })
+    .toBe(1);
+
+  // The server's streamed export of the same view holds the same rows.
+  const href = await page.getByTestId("export-server-csv").getAttribute("href");
+  expect(href).toContain("format=csv");
+  const streamed = await page.evaluate(async (url) => (await fetch(url!)).text(), href);
+  const serverCsv = parseCsv(streamed);
+  expect(serverCsv.slice(1).map((r) => r[0])).toEqual(seqs);
+});
+
+test("export: an all-time view cannot be exported by the server in one piece, and says so", async ({ page }) => {
+  await page.goto("/settings/audit-logs?range=all");
+  await page.getByTestId("export-button").click();
+  await expect(page.getByTestId("export-server-refuses")).toContainText("at most 90 days");
+  await expect(page.getByTestId("export-csv")).toBeVisible();
+});
