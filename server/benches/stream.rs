@@ -12,7 +12,6 @@
 //! measures PostgreSQL; `BENCH_SECONDS` (default 20) sets the measured time per client count.
 //! Results replace this benchmark's section of `BENCHMARKS.md`.
 
-use std::process::Stdio;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -21,8 +20,9 @@ use app::events::model::parse_event;
 use app::store::{AppendRequest, Store};
 use serde_json::{Value, json};
 use server::demo::Generator;
-use support::{bench_database, machine, ms, pct, serve, write_section};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use support::child::{Server, child, child_database};
+use support::{bench_database, machine, ms, pct, write_section};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 #[path = "../tests/common/sse.rs"]
 mod sse;
@@ -39,9 +39,6 @@ const IDLE_STREAMS: usize = 1000;
 /// The latency target of the issue.
 const TARGET_P99: Duration = Duration::from_millis(250);
 
-/// Set in the child: the database it serves.
-const CHILD_ENV: &str = "STREAM_BENCH_CHILD_DB";
-
 fn clock() -> &'static Instant {
     static START: OnceLock<Instant> = OnceLock::new();
     START.get_or_init(Instant::now)
@@ -53,8 +50,8 @@ fn now_us() -> i64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    if let Ok(url) = std::env::var(CHILD_ENV) {
-        return child(&url).await;
+    if let Some(url) = child_database() {
+        return child(&url, |state| state).await;
     }
     let total: usize = std::env::var("BENCH_EVENTS")
         .ok()
@@ -163,66 +160,6 @@ async fn main() -> anyhow::Result<()> {
     )?;
     println!("{section}");
     drop(db);
-    Ok(())
-}
-
-/// The server as a child process: this binary with [`CHILD_ENV`] set.
-struct Server {
-    child: tokio::process::Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(url: &str) -> anyhow::Result<Self> {
-        let mut child = tokio::process::Command::new(std::env::current_exe()?)
-            .env(CHILD_ENV, url)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).await?;
-        let base = line.trim().to_string();
-        anyhow::ensure!(base.starts_with("http://"), "the server said {line:?}");
-        Ok(Self { child, base })
-    }
-
-    /// The server's resident set (`VmRSS`), in KiB.
-    fn rss_kib(&self) -> anyhow::Result<u64> {
-        let pid = self
-            .child
-            .id()
-            .ok_or_else(|| anyhow::anyhow!("server gone"))?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
-            .ok_or_else(|| anyhow::anyhow!("no VmRSS"))
-    }
-
-    /// Closes its stdin, which stops it, and waits.
-    async fn stop(mut self) -> anyhow::Result<()> {
-        drop(self.child.stdin.take());
-        let status = self.child.wait().await?;
-        anyhow::ensure!(status.success(), "server exited with {status}");
-        Ok(())
-    }
-}
-
-/// The child: serves the store at `url` until its stdin closes.
-async fn child(url: &str) -> anyhow::Result<()> {
-    let store = Store::open(url).await?;
-    let (base, stop, served) = serve(store).await?;
-    println!("{base}");
-    let mut sink = Vec::new();
-    tokio::io::stdin().read_to_end(&mut sink).await?;
-    let _ = stop.send(());
-    served.await??;
     Ok(())
 }
 

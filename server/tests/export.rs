@@ -251,7 +251,9 @@ async fn limits_and_bad_parameters_are_400s_naming_them_and_record_nothing() {
     let now = chrono::Utc::now().timestamp_millis();
     let recent = (now - 3_600_000).to_string();
     let old = (now - 31 * 86_400_000).to_string();
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    // (query, the field named, a part of the message)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![], "start", "at most 30 days"),
         (vec![("start", &old)], "end", "at most 30 days"),
         (vec![("start", &recent)], "limit", "more than 3 events"),

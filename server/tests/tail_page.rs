@@ -73,7 +73,14 @@ async fn the_pages_tail_query_means_what_the_list_means() {
         ],
     };
     // (start, end, event, filter, search), each compared with the list's answer for the same view.
-    let views: Vec<(Option<i64>, Option<i64>, Option<&str>, Filter, Option<&str>)> = vec![
+    type View<'a> = (
+        Option<i64>,
+        Option<i64>,
+        Option<&'a str>,
+        Filter,
+        Option<&'a str>,
+    );
+    let views: Vec<View> = vec![
         (None, None, None, Filter::default(), None),
         (
             Some(now - 60 * 60_000),

@@ -90,6 +90,8 @@ pub fn live_tail(key: Signal<Option<TailKey>>, reload: Callback<()>) -> (LiveTai
     // The effect keeps the open connection as its value: the next run (a new key) drops the old
     // one, which closes it, and so does the effect's disposal. Effects run only in the browser.
     Effect::new(move |previous: Option<Option<Connection>>| {
+        // Closes the previous connection (on the server, where effects never run, it is inert).
+        #[allow(clippy::drop_non_drop)]
         drop(previous);
         reloading.set_value(false);
         let Some(key) = key.get() else {

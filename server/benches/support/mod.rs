@@ -10,6 +10,8 @@ use app::store::testing::TestDatabase;
 use server::AppState;
 use tokio::sync::oneshot;
 
+pub mod child;
+
 /// Requests per latency figure (after a short warm-up).
 pub const LATENCY_SAMPLES: usize = 2000;
 
@@ -152,12 +154,24 @@ pub async fn serve(
     oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 )> {
+    serve_with(store, |state| state).await
+}
+
+/// [`serve`] with the server's state changed by `configure`.
+pub async fn serve_with(
+    store: Store,
+    configure: fn(AppState) -> AppState,
+) -> anyhow::Result<(
+    String,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
     let served = tokio::spawn(server::run(
         listener,
-        AppState::new(store, "target/site"),
+        configure(AppState::new(store, "target/site")),
         async {
             let _ = stopped.await;
         },

@@ -1,0 +1,130 @@
+//! Export benchmark: `GET /api/v1/events/export` streaming every event of a large view as CSV and
+//! as NDJSON — rows per second at the client, and how much the server's resident memory grows
+//! while it streams (it should not grow with the export's size).
+//!
+//! The server runs in a child process (see `support::child`) with export limits wide enough for
+//! the whole store. The store first gets `BENCH_EVENTS` demo events (default 1,000,000) over the
+//! demo's 400 days. `BENCH_STORE=postgres` measures PostgreSQL. Results replace this benchmark's
+//! section of `BENCHMARKS.md`.
+
+use std::time::Instant;
+
+use app::events::model::parse_event;
+use app::store::{AppendRequest, Store};
+use server::api::ExportConfig;
+use server::demo::Generator;
+use support::child::{Server, child, child_database};
+use support::{bench_database, machine, write_section};
+
+mod support;
+
+/// The goal of the issue, rows per second streamed.
+const TARGET_ROWS_PER_S: f64 = 500_000.0;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    if let Some(url) = child_database() {
+        return child(&url, |state| {
+            state.with_export(ExportConfig {
+                max_days: 100_000,
+                max_rows: u64::MAX / 2,
+            })
+        })
+        .await;
+    }
+    let total: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let (postgres, db) = bench_database().await;
+    let store = Store::open(&db.url).await?;
+    let (_, key) = store.create_api_key("bench").await?;
+    eprintln!("writing {total} demo events through the writer…");
+    let now = chrono::Utc::now();
+    let mut generator = Generator::new(5, now);
+    let mut written = 0;
+    while written < total {
+        let n = (total - written).min(5000);
+        let items = (0..n)
+            .map(|_| parse_event(&generator.next_event(), now))
+            .collect();
+        store
+            .append(AppendRequest {
+                scope: "bench".into(),
+                request_key: None,
+                items,
+            })
+            .await?;
+        written += n;
+        if written % 200_000 == 0 {
+            eprintln!("  {written} / {total}");
+        }
+    }
+    store.close().await;
+    drop(store);
+
+    let server = Server::start(&db.url).await?;
+    let client = reqwest::Client::new();
+    let mut rows = String::new();
+    for format in ["csv", "ndjson"] {
+        let before = server.rss_kib()?;
+        let started = Instant::now();
+        let resp = client
+            .get(format!(
+                "{}/api/v1/events/export?format={format}&start=0",
+                server.base
+            ))
+            .bearer_auth(&key)
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status() == 200, "export answered {}", resp.status());
+        let mut resp = resp;
+        let (mut bytes, mut lines) = (0u64, 0u64);
+        while let Some(chunk) = resp.chunk().await? {
+            bytes += chunk.len() as u64;
+            lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let peak = server.peak_rss_kib()?;
+        // CSV: a header line; quoted fields may hold line breaks (the demo's do not).
+        let events = if format == "csv" { lines - 1 } else { lines };
+        let per_s = events as f64 / secs;
+        eprintln!(
+            "  {format}: {events} events, {:.1} MiB in {secs:.2} s = {per_s:.0} rows/s; RSS {before} KiB before, peak {peak} KiB",
+            bytes as f64 / 1_048_576.0
+        );
+        rows.push_str(&format!(
+            "| streamed {format}: {events} events, {:.0} MiB | **{per_s:.0} rows/s** ({secs:.2} s){met} | server resident set {:.1} MiB before, peak {:.1} MiB during |\n",
+            bytes as f64 / 1_048_576.0,
+            before as f64 / 1024.0,
+            peak as f64 / 1024.0,
+            met = if per_s >= TARGET_ROWS_PER_S { " ✓" } else { " ✗ (target 500,000)" },
+        ));
+    }
+    server.stop().await?;
+
+    let name = if postgres { "PostgreSQL" } else { "SQLite" };
+    let section = format!(
+        "## Export: streamed rows per second and server memory ({name})\n\n\
+         Measured {date} with `cargo bench -p server --bench export`: the server in its own process\n\
+         over {total} demo events; one client downloads `GET /api/v1/events/export?start=0` (every\n\
+         event, newest first, read in keyset pages of 2,000) and counts the lines. Peak memory is the\n\
+         server's VmHWM, which includes its start-up and the store's caches.\n\n\
+         {machine}\n\
+         | export | speed | memory |\n|---|---|---|\n\
+         {rows}",
+        date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        machine = machine(),
+    );
+    write_section(
+        if postgres {
+            "export-postgres"
+        } else {
+            "export-sqlite"
+        },
+        &section,
+    )?;
+    println!("{section}");
+    drop(db);
+    Ok(())
+}
