@@ -10,8 +10,8 @@
 use std::time::Instant;
 
 use app::events::model::parse_event;
+use app::export::ExportLimits;
 use app::store::{AppendRequest, Store};
-use server::api::ExportConfig;
 use server::demo::Generator;
 use support::child::{Server, child, child_database};
 use support::{bench_database, machine, write_section};
@@ -25,9 +25,10 @@ const TARGET_ROWS_PER_S: f64 = 500_000.0;
 async fn main() -> anyhow::Result<()> {
     if let Some(url) = child_database() {
         return child(&url, |state| {
-            state.with_export(ExportConfig {
+            state.with_export(ExportLimits {
                 max_days: 100_000,
                 max_rows: u64::MAX / 2,
+                ..Default::default()
             })
         })
         .await;

@@ -10,6 +10,7 @@ pub mod demo;
 use std::future::Future;
 
 use app::events::noise::NoisyEvents;
+use app::export::ExportLimits;
 use app::store::Store;
 use app::{App, shell};
 use axum::Router;
@@ -28,8 +29,8 @@ pub struct AppState {
     pub noise: NoisyEvents,
     /// The live tail's settings, counters and shutdown signal.
     pub live: api::Live,
-    /// The limits of one export.
-    pub export: api::ExportConfig,
+    /// The limits of exports.
+    pub export: ExportLimits,
 }
 
 impl AppState {
@@ -45,12 +46,12 @@ impl AppState {
             leptos_options,
             noise: NoisyEvents::default(),
             live: api::Live::default(),
-            export: api::ExportConfig::default(),
+            export: ExportLimits::default(),
         }
     }
 
     /// The same state with other export limits.
-    pub fn with_export(self, export: api::ExportConfig) -> Self {
+    pub fn with_export(self, export: ExportLimits) -> Self {
         Self { export, ..self }
     }
 
@@ -73,6 +74,7 @@ pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let store = state.store.clone();
     let noise = state.noise.clone();
+    let limits = state.export;
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", api::router())
@@ -82,6 +84,7 @@ pub fn app(state: AppState) -> Router {
             move || {
                 provide_context(store.clone());
                 provide_context(noise.clone());
+                provide_context(limits);
             },
             move || shell(options.clone()),
         )

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use anyhow::Context as _;
 use app::events::model::parse_event;
 use app::events::noise::NoisyEvents;
+use app::export::ExportLimits;
 use app::store::{AppendOutcome, AppendRequest, Store};
 use clap::{Parser, Subcommand};
 use server::AppState;
@@ -70,6 +71,16 @@ struct ServeArgs {
         default_value = "Access Checked,Resource Read"
     )]
     noisy_events: String,
+    /// The longest time range one server export may cover, in days.
+    #[arg(long, env = "AUDITLOG_EXPORT_MAX_DAYS", default_value_t = 90)]
+    export_max_days: u32,
+    /// The most events one server export may hold.
+    #[arg(long, env = "AUDITLOG_EXPORT_MAX_ROWS", default_value_t = 1_000_000)]
+    export_max_rows: u64,
+    /// Above this many events, the page offers the server's export instead of writing the CSV in
+    /// the browser.
+    #[arg(long, env = "AUDITLOG_BROWSER_EXPORT_ROWS", default_value_t = 100_000)]
+    browser_export_rows: u64,
 }
 
 #[derive(Subcommand)]
@@ -123,7 +134,13 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
     eprintln!("Audit Logs is running at http://{addr}/settings/audit-logs");
     server::run(
         listener,
-        AppState::new(store, &args.site_root).with_noise(NoisyEvents::parse(&args.noisy_events)),
+        AppState::new(store, &args.site_root)
+            .with_noise(NoisyEvents::parse(&args.noisy_events))
+            .with_export(ExportLimits {
+                max_days: args.export_max_days.max(1),
+                max_rows: args.export_max_rows.max(1),
+                browser_rows: args.browser_export_rows,
+            }),
         shutdown_signal(),
     )
     .await

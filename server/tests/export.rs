@@ -6,12 +6,12 @@ mod common;
 
 use app::events::model::Event;
 use app::events::query::{Dir, Sort, SortKey};
+use app::export::ExportLimits;
 use app::export::csv::{BOM, COLUMNS, record};
 use app::filters::testgen::{Rng, event_json, filter};
 use app::store::testing::TestDatabase;
 use common::{TestApp, event, get_events, spawn_app, spawn_app_configured};
 use serde_json::{Value, json};
-use server::api::ExportConfig;
 
 const EXPORT: &str = "/api/v1/events/export";
 
@@ -239,9 +239,10 @@ async fn each_export_is_recorded_as_an_event() {
 async fn limits_and_bad_parameters_are_400s_naming_them_and_record_nothing() {
     let db = TestDatabase::from_env().await;
     let app = spawn_app_configured(db, |s| {
-        s.with_export(ExportConfig {
+        s.with_export(ExportLimits {
             max_days: 30,
             max_rows: 3,
+            ..Default::default()
         })
     })
     .await;

@@ -1,16 +1,15 @@
 //! Export › CSV (this view): every event of the view — filter, search, time range and sort, not
 //! only the rows on screen — fetched in chunks of 2,000, written as CSV in the browser (the same
 //! writer as the server's exports) and saved as a file named after the view; with progress and
-//! Cancel. Views larger than the browser should hold are offered the server's streamed export.
+//! Cancel. Views larger than the browser should hold (`serve --browser-export-rows`) are offered
+//! the server's streamed export.
 
 use leptos::prelude::*;
 
 use super::api::{export_chunk, record_browser_export};
 use super::browser;
+use crate::export::ExportLimits;
 use crate::export::csv::{BOM, write_chunk};
-
-/// Above this many events, the browser offers the server's export rather than filling the tab.
-pub const BROWSER_EXPORT_MAX: u64 = 100_000;
 
 /// What an export of the current view needs to know.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,6 +43,7 @@ enum Progress {
 pub fn ExportMenu(
     view: Signal<ExportRequest>,
     total: Signal<Option<(u64, bool)>>,
+    limits: Signal<ExportLimits>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
     let bom = RwSignal::new(false);
@@ -116,7 +116,11 @@ pub fn ExportMenu(
         run_id.update_value(|n| *n += 1);
         progress.set(Progress::Cancelled { rows: 0 });
     };
-    let too_big = move || total.get().is_some_and(|(n, _)| n > BROWSER_EXPORT_MAX);
+    let too_big = move || {
+        total
+            .get()
+            .is_some_and(|(n, _)| n > limits.get().browser_rows)
+    };
     let server_link = move |format: &'static str| {
         let r = view.get();
         let sep = if r.query.is_empty() { "" } else { "&" };
@@ -148,7 +152,7 @@ pub fn ExportMenu(
                     {move || if too_big() {
                         view! {
                             <p class="export-note" data-testid="export-too-big">
-                                {format!("This view holds more than {BROWSER_EXPORT_MAX} events, more than the browser should build at once. Download it from the server instead.")}
+                                {move || format!("This view holds more than {} events, more than the browser should build at once. Download it from the server instead.", limits.get().browser_rows)}
                             </p>
                         }.into_any()
                     } else {

@@ -21,6 +21,7 @@ use super::table::EventTable;
 use super::time::{Zone, browser_zone};
 use super::time_picker::TimePicker;
 use super::view::View;
+use crate::export::{ExportLimits, export_limits};
 use crate::filters::{Condition, Field, Filter, Item, Op};
 use crate::tail::view_query;
 use crate::timerange::{DEFAULT_WEEK_START, TimeRange, UtcZone};
@@ -78,7 +79,7 @@ impl Request {
     }
 
     /// What "Export" needs for this view.
-    fn export(&self) -> ExportRequest {
+    fn export(&self, limits: ExportLimits) -> ExportRequest {
         let mut query = self.tail_query();
         if self.sort != Sort::default() {
             let sep = if query.is_empty() { "" } else { "&" };
@@ -93,7 +94,7 @@ impl Request {
         let to = day(self
             .end
             .map_or_else(|| Utc::now().timestamp_millis(), |e| e - 1));
-        let max_days = crate::export::DEFAULT_EXPORT_MAX_DAYS;
+        let max_days = limits.max_days;
         let span_ok = match (self.start, self.end) {
             (Some(s), Some(e)) => e - s <= i64::from(max_days) * 86_400_000,
             (Some(s), None) => {
@@ -242,6 +243,13 @@ pub fn AuditLogsPage() -> impl IntoView {
     Effect::new(move |_| {
         let count = stats.get().and_then(Result::ok).map(|s| s.count);
         export_total.set(count.map(|c| (c.value, c.exact && !c.estimated)));
+    });
+    let limits = RwSignal::new(ExportLimits::default());
+    let limits_read = Resource::new(|| (), |_| export_limits());
+    Effect::new(move |_| {
+        if let Some(Ok(l)) = limits_read.get() {
+            limits.set(l);
+        }
     });
     let noise_title = RwSignal::new(String::new());
     Effect::new(move |_| {
@@ -461,7 +469,8 @@ pub fn AuditLogsPage() -> impl IntoView {
                     <p class="muted">"Who did what, when, from where, and with what outcome."</p>
                 </div>
                 <ExportMenu
-                    view=Signal::derive(move || request.get().export())
+                    view=Signal::derive(move || request.get().export(limits.get()))
+                    limits=limits.into()
                     total=export_total.into()
                 />
             </header>

@@ -3,8 +3,36 @@
 
 pub mod csv;
 
-/// The longest time range one server export covers unless the server is configured otherwise.
-pub const DEFAULT_EXPORT_MAX_DAYS: u32 = 90;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The limits of exports, set when the server starts (`serve --export-max-days` …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportLimits {
+    /// The longest time range one server export may cover, in days.
+    pub max_days: u32,
+    /// The most events one server export may hold.
+    pub max_rows: u64,
+    /// Above this many events the page offers the server's export instead of building the CSV in
+    /// the browser.
+    pub browser_rows: u64,
+}
+
+impl Default for ExportLimits {
+    fn default() -> Self {
+        Self {
+            max_days: 90,
+            max_rows: 1_000_000,
+            browser_rows: 100_000,
+        }
+    }
+}
+
+/// The server's export limits, for the page.
+#[server(name = GetExportLimits)]
+pub async fn export_limits() -> Result<ExportLimits, ServerFnError> {
+    Ok(use_context::<ExportLimits>().unwrap_or_default())
+}
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};

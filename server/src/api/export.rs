@@ -4,14 +4,14 @@
 //!
 //! The response is written page by page ([`PAGE`] events, keyset pagination), so the server holds
 //! one page whatever the export's size. Limits, each a 400 naming its parameter: the time range
-//! (`start` is required; `end` defaults to now) may span at most [`ExportConfig::max_days`], and
-//! the view may hold at most [`ExportConfig::max_rows`] events. Each export is itself recorded as an
+//! (`start` is required; `end` defaults to now) may span at most [`ExportLimits::max_days`], and
+//! the view may hold at most [`ExportLimits::max_rows`] events. Each export is itself recorded as an
 //! "Audit Logs Exported" event (format, view, rows), through the same write path as any event.
 
 use app::events::model::parse_event;
 use app::events::query::{Cursor, EventQuery, MAX_LIMIT};
 use app::export::csv::{BOM, write_chunk};
-use app::export::{Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, exported_event};
+use app::export::{ExportLimits, Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, exported_event};
 use app::filters::Filter;
 use app::store::{AppendRequest, Store, StoreError};
 use axum::body::{Body, Bytes};
@@ -26,24 +26,6 @@ use crate::AppState;
 
 /// Events read from the store per step of an export.
 pub const PAGE: u32 = MAX_LIMIT;
-
-/// The limits of one export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExportConfig {
-    /// The longest time range one export may cover, in days.
-    pub max_days: u32,
-    /// The most events one export may hold.
-    pub max_rows: u64,
-}
-
-impl Default for ExportConfig {
-    fn default() -> Self {
-        Self {
-            max_days: app::export::DEFAULT_EXPORT_MAX_DAYS,
-            max_rows: 1_000_000,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -119,7 +101,7 @@ struct ExportParams {
 fn parse_params(
     pairs: &[(String, String)],
     state: &AppState,
-    limits: ExportConfig,
+    limits: ExportLimits,
 ) -> Result<ExportParams, ApiError> {
     let mut view = Vec::with_capacity(pairs.len());
     let (mut format, mut bom, mut quiet) = (None, false, false);

@@ -17,7 +17,6 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
 pub use error::ApiError;
-pub use export::ExportConfig;
 pub use live::{Live, LiveConfig, LiveStats};
 
 use crate::AppState;
