@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod exports;
 
 use std::future::Future;
 
@@ -20,6 +21,9 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
+/// How long a completed server export's file is kept unless configured.
+pub const DEFAULT_EXPORT_KEEP: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 /// Everything a request handler may need; cloned per request.
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -31,6 +35,8 @@ pub struct AppState {
     pub live: api::Live,
     /// The limits of exports.
     pub export: ExportLimits,
+    /// The server exports' jobs and files.
+    pub exports: exports::ExportJobs,
 }
 
 impl AppState {
@@ -41,12 +47,30 @@ impl AppState {
             .site_root(site_root)
             .site_pkg_dir("pkg")
             .build();
+        // A folder of its own until the caller says where exports go (`with_exports`).
+        static FOLDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = FOLDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("auditlog-exports-{}-{n}", std::process::id()));
+        let exports = exports::ExportJobs::new(store.clone(), dir, DEFAULT_EXPORT_KEEP);
         Self {
+            exports,
             store,
             leptos_options,
             noise: NoisyEvents::default(),
             live: api::Live::default(),
             export: ExportLimits::default(),
+        }
+    }
+
+    /// The same state with exports written into `dir` and kept for `keep` once complete.
+    pub fn with_exports(
+        self,
+        dir: impl Into<std::path::PathBuf>,
+        keep: std::time::Duration,
+    ) -> Self {
+        Self {
+            exports: exports::ExportJobs::new(self.store.clone(), dir, keep),
+            ..self
         }
     }
 

@@ -81,6 +81,12 @@ struct ServeArgs {
     /// the browser.
     #[arg(long, env = "AUDITLOG_BROWSER_EXPORT_ROWS", default_value_t = 100_000)]
     browser_export_rows: u64,
+    /// Folder the server exports' files are written into.
+    #[arg(long, env = "AUDITLOG_EXPORTS_DIR", default_value = "data/exports")]
+    exports_dir: String,
+    /// Hours a completed server export's file is kept before it is deleted.
+    #[arg(long, env = "AUDITLOG_EXPORT_KEEP_HOURS", default_value_t = 168)]
+    export_keep_hours: u64,
 }
 
 #[derive(Subcommand)]
@@ -131,10 +137,26 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.addr))?;
     let addr = listener.local_addr()?;
+    let keep = std::time::Duration::from_secs(args.export_keep_hours.saturating_mul(3600));
+    let state = AppState::new(store, &args.site_root).with_exports(&args.exports_dir, keep);
+    let interrupted = state
+        .exports
+        .recover()
+        .await
+        .context("recovering exports")?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "exports left unfinished by the last run were marked Failed"
+        );
+    }
+    state
+        .exports
+        .spawn_sweeper(std::time::Duration::from_secs(600));
     eprintln!("Audit Logs is running at http://{addr}/settings/audit-logs");
     server::run(
         listener,
-        AppState::new(store, &args.site_root)
+        state
             .with_noise(NoisyEvents::parse(&args.noisy_events))
             .with_export(ExportLimits {
                 max_days: args.export_max_days.max(1),

@@ -2,6 +2,7 @@
 //! a spreadsheet program.
 
 pub mod csv;
+pub mod jobs;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -29,6 +29,7 @@ macro_rules! run {
     };
 }
 
+mod exports;
 mod filter_sql;
 #[cfg(test)]
 mod filter_tests;
@@ -47,6 +48,7 @@ mod sqlite;
 mod sqlite_ip;
 mod sqlite_search;
 mod stats;
+pub use exports::ExportUpdate;
 pub use stats::{SAMPLE_EVERY, SamplePolicy};
 #[cfg(test)]
 mod stats_tests;

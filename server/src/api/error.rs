@@ -23,6 +23,12 @@ pub enum ApiError {
     NotFound,
     #[error("event {0} not found")]
     EventNotFound(i64),
+    #[error("export {0} not found")]
+    ExportNotFound(i64),
+    /// The export has no file to download (yet, or any more): 409 while it runs or after it
+    /// failed, 410 once its file expired.
+    #[error("{0}")]
+    ExportNotReady(String, bool),
     #[error("the store is unavailable")]
     Unavailable,
 }
@@ -41,7 +47,11 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::NotFound | ApiError::EventNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::EventNotFound(_) | ApiError::ExportNotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::ExportNotReady(_, false) => StatusCode::CONFLICT,
+            ApiError::ExportNotReady(_, true) => StatusCode::GONE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

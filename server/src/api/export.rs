@@ -11,6 +11,7 @@
 use app::events::model::parse_event;
 use app::events::query::{Cursor, EventQuery, MAX_LIMIT};
 use app::export::csv::{BOM, write_chunk};
+use app::export::jobs::ExportFormat;
 use app::export::{ExportLimits, Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, exported_event};
 use app::filters::Filter;
 use app::store::{AppendRequest, Store, StoreError};
@@ -27,42 +28,12 @@ use crate::AppState;
 /// Events read from the store per step of an export.
 pub const PAGE: u32 = MAX_LIMIT;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Ndjson,
-}
-
-impl Format {
-    fn parse(v: &str) -> Result<Self, ApiError> {
-        match v {
-            "csv" => Ok(Format::Csv),
-            "ndjson" => Ok(Format::Ndjson),
-            _ => Err(bad("format", "format must be csv or ndjson")),
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Ndjson => "ndjson",
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            Format::Csv => "text/csv; charset=utf-8",
-            Format::Ndjson => "application/x-ndjson",
-        }
-    }
-}
-
 fn bad(field: &str, error: impl Into<String>) -> ApiError {
     ApiError::BadRequest(error.into(), Some(field.into()))
 }
 
 /// Who asked, for the audit event: the API key, or the Audit Logs page (same origin).
-async fn caller(store: &Store, headers: &HeaderMap) -> Result<Exporter, ApiError> {
+pub(super) async fn caller(store: &Store, headers: &HeaderMap) -> Result<Exporter, ApiError> {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -90,15 +61,15 @@ async fn caller(store: &Store, headers: &HeaderMap) -> Result<Exporter, ApiError
     ))
 }
 
-struct ExportParams {
-    format: Format,
-    bom: bool,
-    query: EventQuery,
+pub(super) struct ExportParams {
+    pub format: ExportFormat,
+    pub bom: bool,
+    pub query: EventQuery,
     /// The view's parameters as given, for the audit event.
-    view: String,
+    pub view: String,
 }
 
-fn parse_params(
+pub(super) fn parse_params(
     pairs: &[(String, String)],
     state: &AppState,
     limits: ExportLimits,
@@ -107,7 +78,12 @@ fn parse_params(
     let (mut format, mut bom, mut quiet) = (None, false, false);
     for (k, v) in pairs {
         match k.as_str() {
-            "format" => format = Some(Format::parse(v)?),
+            "format" => {
+                format = Some(
+                    ExportFormat::parse(v)
+                        .ok_or_else(|| bad("format", "format must be csv or ndjson"))?,
+                )
+            }
             "bom" => bom = flag("bom", v)?,
             "quiet" => quiet = flag("quiet", v)?,
             "limit" | "cursor" => {
@@ -152,7 +128,7 @@ fn parse_params(
         .collect::<Vec<_>>()
         .join("&");
     Ok(ExportParams {
-        format: format.unwrap_or(Format::Csv),
+        format: format.unwrap_or(ExportFormat::Csv),
         bom,
         query,
         view,
@@ -175,21 +151,7 @@ pub async fn export(
     let who = caller(&state.store, &headers).await?;
     let limits = state.export;
     let p = parse_params(&pairs, &state, limits)?;
-    let rows = match state.store.count_up_to(&p.query, limits.max_rows + 1).await {
-        Ok(c) => c.value,
-        Err(StoreError::InvalidFilter(e)) => return Err(ApiError::Unprocessable(e.error, e.field)),
-        Err(StoreError::InvalidQuery(e)) => return Err(ApiError::BadRequest(e.error, e.field)),
-        Err(e) => return Err(ApiError::store(e)),
-    };
-    if rows > limits.max_rows {
-        return Err(bad(
-            "limit",
-            format!(
-                "this view holds more than {} events, the most one export may hold; narrow the time range or the filter",
-                limits.max_rows
-            ),
-        ));
-    }
+    let rows = check_rows(&state.store, &p.query, limits).await?;
     let audit = Audit {
         store: state.store.clone(),
         who,
@@ -225,6 +187,30 @@ pub async fn export(
     Ok(resp)
 }
 
+/// How many events the export of `query` holds: a 400 naming `limit` when more than the limit.
+pub(super) async fn check_rows(
+    store: &Store,
+    query: &EventQuery,
+    limits: ExportLimits,
+) -> Result<u64, ApiError> {
+    let rows = match store.count_up_to(query, limits.max_rows + 1).await {
+        Ok(c) => c.value,
+        Err(StoreError::InvalidFilter(e)) => return Err(ApiError::Unprocessable(e.error, e.field)),
+        Err(StoreError::InvalidQuery(e)) => return Err(ApiError::BadRequest(e.error, e.field)),
+        Err(e) => return Err(ApiError::store(e)),
+    };
+    if rows > limits.max_rows {
+        return Err(bad(
+            "limit",
+            format!(
+                "this view holds more than {} events, the most one export may hold; narrow the time range or the filter",
+                limits.max_rows
+            ),
+        ));
+    }
+    Ok(rows)
+}
+
 /// The export's bytes, one page of events at a time. A failed read ends the body with an error, so
 /// the client sees a broken transfer rather than a short file that looks whole. `audit` records
 /// the export when the stream ends (complete, failed or abandoned by the client).
@@ -247,13 +233,13 @@ fn pages(
             };
             let mut out = Vec::with_capacity(page.events.len() * 256 + 512);
             match audit.format {
-                Format::Csv => {
+                ExportFormat::Csv => {
                     if first && bom {
                         out.extend_from_slice(BOM.as_bytes());
                     }
                     write_chunk(&mut out, &page.events, first);
                 }
-                Format::Ndjson => {
+                ExportFormat::Ndjson => {
                     for e in &page.events {
                         if serde_json::to_writer(&mut out, e).is_ok() {
                             out.push(b'\n');
@@ -282,7 +268,7 @@ fn pages(
 struct Audit {
     store: Store,
     who: Exporter,
-    format: Format,
+    format: ExportFormat,
     view: String,
     /// Events written so far.
     rows: u64,

@@ -3,6 +3,7 @@
 
 mod error;
 mod export;
+mod exports;
 mod ingest;
 mod live;
 mod poll;
@@ -26,6 +27,9 @@ pub fn router() -> Router<AppState> {
         .route("/events", post(ingest::ingest).get(read::list))
         .route("/events/stats", get(stats::stats))
         .route("/events/export", get(export::export))
+        .route("/exports", post(exports::create).get(exports::list))
+        .route("/exports/{id}", get(exports::one))
+        .route("/exports/{id}/file", get(exports::file))
         .route("/events/stream", get(stream::stream))
         .route("/events/poll", get(poll::poll))
         .route("/events/{id}", get(read::one))

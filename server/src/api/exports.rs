@@ -1,0 +1,242 @@
+//! Server exports with a history (`crate::exports`):
+//!
+//! - `POST /api/v1/exports` `{"name": "…", "format": "csv"|"ndjson", "view": "<the view's query
+//!   string>"}` checks the view and its limits like `GET /api/v1/events/export` (each a 400 naming
+//!   the problem), records the export Queued and starts it: 202 with the job.
+//! - `GET /api/v1/exports`: the history, newest first (`{"exports": [...]}`).
+//! - `GET /api/v1/exports/{id}`: one job.
+//! - `GET /api/v1/exports/{id}/file`: the file of a Completed export (409 while it is Queued or
+//!   Running or after it Failed, 410 once it Expired), with its SHA-256 in `X-Export-Sha256`.
+
+use app::events::query::EventQuery;
+use app::export::jobs::{ExportJob, ExportStatus, NewExport};
+use app::filters::{Combine, Condition, Item};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ApiError;
+use super::export::{caller, check_rows, parse_params};
+use crate::AppState;
+
+/// Exports the history shows.
+const HISTORY: u32 = 200;
+/// The longest export name.
+const MAX_NAME: usize = 200;
+
+#[derive(Deserialize)]
+pub struct NewExportBody {
+    name: Option<String>,
+    format: Option<String>,
+    view: Option<String>,
+}
+
+fn bad(field: &str, error: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(error.into(), Some(field.into()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<NewExportBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let who = caller(&state.store, &headers).await?;
+    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text(), None))?;
+    let name = body.name.unwrap_or_default().trim().to_string();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(bad(
+            "name",
+            format!("name is required, at most {MAX_NAME} characters"),
+        ));
+    }
+    let format = body.format.unwrap_or_else(|| "csv".into());
+    let view = body.view.unwrap_or_default();
+    let view = view.trim_start_matches('?');
+    let uri: Uri = format!("/?{view}")
+        .parse()
+        .map_err(|_| bad("view", "view must be a query string"))?;
+    let Query(mut pairs) = Query::<Vec<(String, String)>>::try_from_uri(&uri)
+        .map_err(|_| bad("view", "view must be a query string"))?;
+    if pairs.iter().any(|(k, _)| k == "format" || k == "bom") {
+        return Err(bad("view", "give the format in `format`, not in the view"));
+    }
+    pairs.push(("format".into(), format));
+    let limits = state.export;
+    let p = parse_params(&pairs, &state, limits)?;
+    check_rows(&state.store, &p.query, limits).await?;
+    let new = NewExport {
+        name,
+        requested_by: who.name.clone(),
+        format: p.format,
+        view: p.view,
+        summary: summary(&p.query),
+        range_start: p.query.start.map(|t| t.timestamp_millis()),
+        range_end: p.query.end.map(|t| t.timestamp_millis()),
+    };
+    let job = state
+        .exports
+        .submit(new, p.query, who)
+        .await
+        .map_err(ApiError::store)?;
+    Ok((StatusCode::ACCEPTED, Json(job)).into_response())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    caller(&state.store, &headers).await?;
+    let jobs = state
+        .store
+        .list_exports(HISTORY)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(json!({ "exports": jobs })))
+}
+
+async fn find(state: &AppState, headers: &HeaderMap, id: &str) -> Result<ExportJob, ApiError> {
+    caller(&state.store, headers).await?;
+    let id = id
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| bad("id", "the export id must be a positive whole number"))?;
+    state
+        .store
+        .get_export(id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or(ApiError::ExportNotFound(id))
+}
+
+pub async fn one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<ExportJob>, ApiError> {
+    Ok(Json(find(&state, &headers, &id).await?))
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let job = find(&state, &headers, &id).await?;
+    match job.status {
+        ExportStatus::Completed => {}
+        ExportStatus::Expired => {
+            return Err(ApiError::ExportNotReady(
+                format!("export {} expired: its file was deleted", job.id),
+                true,
+            ));
+        }
+        other => {
+            return Err(ApiError::ExportNotReady(
+                format!("export {} is {}: it has no file", job.id, other.label()),
+                false,
+            ));
+        }
+    }
+    let file = tokio::fs::File::open(state.exports.file(&job))
+        .await
+        .map_err(|_| {
+            ApiError::ExportNotReady(
+                format!("export {}'s file is not on this server", job.id),
+                true,
+            )
+        })?;
+    let body = Body::from_stream(tokio_util_stream(file));
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(job.format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", job.file_name())) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Some(sha) = job
+        .sha256
+        .as_deref()
+        .and_then(|s| HeaderValue::from_str(s).ok())
+    {
+        h.insert("x-export-sha256", sha);
+    }
+    if let Some(bytes) = job.bytes {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes));
+    }
+    Ok(resp)
+}
+
+/// The file's bytes, 64 KiB at a time.
+fn tokio_util_stream(
+    file: tokio::fs::File,
+) -> impl futures::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    use tokio::io::AsyncReadExt as _;
+    futures::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(axum::body::Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+}
+
+/// The view in words, for the history: "event is Login · outcome is failure · search “deploy”".
+fn summary(q: &EventQuery) -> String {
+    let mut parts = Vec::new();
+    if let Some(e) = &q.event {
+        parts.push(format!("event is {e}"));
+    }
+    let condition = |c: &Condition| {
+        let values = c.values.join(", ");
+        if values.is_empty() {
+            format!("{} {}", c.field.label(), c.op.label())
+        } else {
+            format!("{} {} {values}", c.field.label(), c.op.label())
+        }
+    };
+    let join = |combine: Combine| match combine {
+        Combine::All => " and ",
+        Combine::Any => " or ",
+    };
+    let items: Vec<String> = q
+        .filter
+        .items
+        .iter()
+        .map(|item| match item {
+            Item::Condition(c) => condition(c),
+            Item::Group {
+                combine,
+                conditions,
+            } => {
+                let inner: Vec<String> = conditions.iter().map(condition).collect();
+                format!("({})", inner.join(join(*combine)))
+            }
+        })
+        .collect();
+    if !items.is_empty() {
+        parts.push(items.join(join(q.filter.combine)));
+    }
+    if let Some(s) = &q.search {
+        parts.push(format!("search “{s}”"));
+    }
+    if !q.hide.items.is_empty() {
+        parts.push("noisy events hidden".into());
+    }
+    if parts.is_empty() {
+        "every event".into()
+    } else {
+        parts.join(" · ")
+    }
+}

@@ -1,0 +1,241 @@
+//! Server exports as jobs ("Export › New export…"): each runs in the background, writes its file
+//! page by page into the exports folder under a temporary name (so memory does not grow with its
+//! size), computes the file's SHA-256 as it goes, and is renamed to its final name only when
+//! complete. The history in the store says Queued, Running, Completed (rows, size, SHA-256) or
+//! Failed; a Completed file is deleted after the configured time (Expired).
+//!
+//! Nothing half-written is ever offered: a job that fails removes its temporary file, and at
+//! start-up [`ExportJobs::recover`] marks the jobs a previous run left Queued or Running as Failed
+//! and removes their temporary files.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::events::model::parse_event;
+use app::events::query::{Cursor, EventQuery};
+use app::export::csv::write_chunk;
+use app::export::jobs::{ExportFormat, ExportJob, ExportStatus, NewExport};
+use app::export::{Exporter, exported_event};
+use app::store::{AppendRequest, ExportUpdate, Store, StoreError};
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt as _;
+use tokio::sync::Semaphore;
+
+/// Exports that run at once; others wait, Queued.
+const CONCURRENT: usize = 2;
+
+/// The export jobs of one server: where files go and how long they stay.
+#[derive(Clone)]
+pub struct ExportJobs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    dir: PathBuf,
+    keep: Duration,
+    permits: Semaphore,
+}
+
+impl ExportJobs {
+    /// Jobs writing into `dir` (created when needed), files kept for `keep` after completion.
+    pub fn new(store: Store, dir: impl Into<PathBuf>, keep: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                dir: dir.into(),
+                keep,
+                permits: Semaphore::new(CONCURRENT),
+            }),
+        }
+    }
+
+    /// The finished file of `job`.
+    pub fn file(&self, job: &ExportJob) -> PathBuf {
+        self.inner
+            .dir
+            .join(format!("export-{}.{}", job.id, job.format.as_str()))
+    }
+
+    fn part(&self, job: &ExportJob) -> PathBuf {
+        self.inner
+            .dir
+            .join(format!("export-{}.{}.part", job.id, job.format.as_str()))
+    }
+
+    /// Marks the jobs a previous run left Queued or Running as Failed and removes their temporary
+    /// files; returns how many there were.
+    pub async fn recover(&self) -> Result<usize, StoreError> {
+        let store = &self.inner.store;
+        let mut n = 0;
+        for status in [ExportStatus::Queued, ExportStatus::Running] {
+            for job in store.exports_in(status).await? {
+                let _ = tokio::fs::remove_file(self.part(&job)).await;
+                store
+                    .update_export(
+                        job.id,
+                        &ExportUpdate::Failed {
+                            rows: 0,
+                            error: "the server stopped before the export was complete".into(),
+                        },
+                    )
+                    .await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Records the export Queued and starts it; `query` is the view (its limit is the page size).
+    pub async fn submit(
+        &self,
+        new: NewExport,
+        query: EventQuery,
+        who: Exporter,
+    ) -> Result<ExportJob, StoreError> {
+        let job = self.inner.store.create_export(&new).await?;
+        let jobs = self.clone();
+        let queued = job.clone();
+        tokio::spawn(async move { jobs.run(queued, query, who).await });
+        Ok(job)
+    }
+
+    async fn run(self, job: ExportJob, query: EventQuery, who: Exporter) {
+        let Ok(_permit) = self.inner.permits.acquire().await else {
+            return;
+        };
+        let store = &self.inner.store;
+        let outcome = match store.update_export(job.id, &ExportUpdate::Running).await {
+            Ok(()) => self.write(&job, query).await,
+            Err(e) => Err((0, e.to_string())),
+        };
+        let (update, rows, complete) = match outcome {
+            Ok((rows, bytes, sha256)) => {
+                let keep = chrono::Duration::from_std(self.inner.keep).unwrap_or_default();
+                let expires_at = (Utc::now() + keep).timestamp_millis();
+                let done = ExportUpdate::Completed {
+                    rows,
+                    bytes,
+                    sha256,
+                    expires_at,
+                };
+                (done, rows, true)
+            }
+            Err((rows, error)) => {
+                tracing::error!(export = job.id, %error, "export failed");
+                let _ = tokio::fs::remove_file(self.part(&job)).await;
+                (ExportUpdate::Failed { rows, error }, rows, false)
+            }
+        };
+        if let Err(e) = store.update_export(job.id, &update).await {
+            tracing::error!(export = job.id, error = %e, "the export's state could not be saved");
+        }
+        let now = Utc::now();
+        let event = exported_event(
+            &who,
+            job.format.as_str(),
+            "server",
+            &job.view,
+            rows,
+            complete,
+            now,
+        );
+        let req = AppendRequest {
+            scope: "auditlog".into(),
+            request_key: None,
+            items: vec![parse_event(&event, now)],
+        };
+        if let Err(e) = store.append(req).await {
+            tracing::error!(error = %e, "the export could not be recorded");
+        }
+    }
+
+    /// Writes the view's events into the job's temporary file, then renames it: (rows, bytes,
+    /// SHA-256), or the rows written and why it failed.
+    async fn write(
+        &self,
+        job: &ExportJob,
+        mut q: EventQuery,
+    ) -> Result<(u64, u64, String), (u64, String)> {
+        let mut rows = 0u64;
+        let fail = |rows: u64| move |e: std::io::Error| (rows, format!("writing the file: {e}"));
+        tokio::fs::create_dir_all(&self.inner.dir)
+            .await
+            .map_err(fail(0))?;
+        let part = self.part(job);
+        let mut file = tokio::fs::File::create(&part).await.map_err(fail(0))?;
+        let mut hash = Sha256::new();
+        let mut bytes = 0u64;
+        let mut first = true;
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .inner
+                .store
+                .list(&q)
+                .await
+                .map_err(|e| (rows, format!("reading the events: {e}")))?;
+            out.clear();
+            match job.format {
+                ExportFormat::Csv => write_chunk(&mut out, &page.events, first),
+                ExportFormat::Ndjson => {
+                    for e in &page.events {
+                        if serde_json::to_writer(&mut out, e).is_ok() {
+                            out.push(b'\n');
+                        }
+                    }
+                }
+            }
+            first = false;
+            hash.update(&out);
+            bytes += out.len() as u64;
+            file.write_all(&out).await.map_err(fail(rows))?;
+            rows += page.events.len() as u64;
+            match (page.next_cursor, page.events.last()) {
+                (Some(_), Some(last)) => q.cursor = Some(Cursor::after(last, q.sort)),
+                _ => break,
+            }
+        }
+        file.flush().await.map_err(fail(rows))?;
+        file.sync_all().await.map_err(fail(rows))?;
+        drop(file);
+        tokio::fs::rename(&part, self.file(job))
+            .await
+            .map_err(fail(rows))?;
+        let sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok((rows, bytes, sha256))
+    }
+
+    /// Deletes the files of Completed exports past their time and marks them Expired; returns how
+    /// many.
+    pub async fn sweep(&self) -> Result<usize, StoreError> {
+        let now = Utc::now().timestamp_millis();
+        let mut n = 0;
+        for job in self.inner.store.exports_in(ExportStatus::Completed).await? {
+            if job.expires_at.is_some_and(|t| t <= now) {
+                let _ = tokio::fs::remove_file(self.file(&job)).await;
+                self.inner
+                    .store
+                    .update_export(job.id, &ExportUpdate::Expired)
+                    .await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Sweeps every `every` until the process ends.
+    pub fn spawn_sweeper(&self, every: Duration) {
+        let jobs = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = jobs.sweep().await {
+                    tracing::warn!(error = %e, "the export sweep failed");
+                }
+            }
+        });
+    }
+}
