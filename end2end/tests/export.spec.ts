@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { expect, test, type APIRequestContext } from "@playwright/test";
@@ -118,4 +119,52 @@ test("export: an all-time view cannot be exported by the server in one piece, an
   await page.getByTestId("export-button").click();
   await expect(page.getByTestId("export-server-refuses")).toContainText("at most 90 days");
   await expect(page.getByTestId("export-csv")).toBeVisible();
+});
+
+test("server export: New export from the menu runs, completes in Export History and downloads with its SHA-256", async ({
+  page,
+  request,
+}) => {
+  const name = "E2E Server Export";
+  const ids = await postEvents(
+    request,
+    [0, 1, 2].map((i) => ({
+      occurred_at: new Date(Date.now() - (i + 1) * 60_000).toISOString(),
+      event: name,
+      category: "Export Tests",
+      action: "exported",
+      actor: { id: `usr_${i}`, name: `Server ${i}`, type: "user" },
+      description: i === 1 ? "@SUM(A1:A2)" : `row ${i}`,
+    })),
+  );
+  await page.goto(`/settings/audit-logs?event=${encodeURIComponent(name)}`);
+  await expect(page.getByTestId("event-row")).toHaveCount(3);
+  await page.getByTestId("export-button").click();
+  await page.getByTestId("export-name").fill("Weekly review");
+  await page.getByTestId("export-start").click();
+  // The panel closes; the history shows the export.
+  await expect(page.getByTestId("export-panel")).toHaveCount(0);
+
+  const history = page.getByTestId("export-history");
+  await expect(history).toBeVisible();
+  const row = history.getByTestId("export-row").first();
+  await expect(row).toContainText("Weekly review");
+  await expect(row).toContainText(`event is ${name}`);
+  await expect(row.getByTestId("export-status")).toHaveText("Completed");
+  await expect(row).toContainText("CSV");
+
+  const [download] = await Promise.all([page.waitForEvent("download"), row.getByTestId("export-download").click()]);
+  expect(download.suggestedFilename()).toMatch(/^Weekly_review_\d+\.csv$/);
+  const bytes = readFileSync((await download.path())!);
+  const csv = parseCsv(bytes.toString("utf8"));
+  expect(csv.slice(1).map((r) => Number(r[0]))).toEqual(ids);
+  expect(csv.find((r) => r[7] === "Server 1")![6]).toBe("'@SUM(A1:A2)");
+  const sha = createHash("sha256").update(bytes).digest("hex");
+  const shaCell = await row.locator("td.mono").getAttribute("title");
+  expect(shaCell).toBe(sha);
+
+  // A refused export says why, and adds nothing to the history.
+  await page.goto("/settings/audit-logs?range=all");
+  await page.getByTestId("export-button").click();
+  await expect(page.getByTestId("export-server-refuses")).toBeVisible();
 });

@@ -30,6 +30,24 @@ pub fn save_file(name: &str, bytes: &[u8], mime: &str) -> bool {
     imp::save_file(name, bytes, mime).is_some()
 }
 
+/// An HTTP request from the page (same origin): the status and the body's text, or why it could
+/// not be made. `body` is sent as JSON.
+pub async fn fetch_text(
+    method: &str,
+    url: &str,
+    body: Option<String>,
+) -> Result<(u16, String), String> {
+    imp::fetch_text(method, url, body).await
+}
+
+/// The error message of an API answer (`{"error": "…"}`), or a plain description.
+pub fn api_error(status: u16, text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("the server answered {status}"))
+}
+
 /// The table's body, whose first row new events are inserted above.
 const TABLE_BODY: &str = "[data-testid=\"events-table\"] tbody";
 
@@ -132,6 +150,35 @@ mod imp {
         Some(())
     }
 
+    pub async fn fetch_text(
+        method: &str,
+        url: &str,
+        body: Option<String>,
+    ) -> Result<(u16, String), String> {
+        let unreachable = || "the server could not be reached".to_string();
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        if let Some(body) = body {
+            let headers = web_sys::Headers::new().map_err(|_| unreachable())?;
+            headers
+                .set("content-type", "application/json")
+                .map_err(|_| unreachable())?;
+            init.set_headers(&headers);
+            init.set_body(&wasm_bindgen::JsValue::from_str(&body));
+        }
+        let response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
+            .await
+            .map_err(|_| unreachable())?
+            .dyn_into::<web_sys::Response>()
+            .map_err(|_| unreachable())?;
+        let text = JsFuture::from(response.text().map_err(|_| unreachable())?)
+            .await
+            .map_err(|_| unreachable())?
+            .as_string()
+            .unwrap_or_default();
+        Ok((response.status(), text))
+    }
+
     pub fn top(selector: &str) -> Option<f64> {
         let el = document().query_selector(selector).ok()??;
         Some(el.get_bounding_client_rect().top())
@@ -162,6 +209,14 @@ mod imp {
 
     pub fn save_file(_name: &str, _bytes: &[u8], _mime: &str) -> Option<()> {
         None
+    }
+
+    pub async fn fetch_text(
+        _method: &str,
+        _url: &str,
+        _body: Option<String>,
+    ) -> Result<(u16, String), String> {
+        Err("not in a browser".into())
     }
 
     pub fn top(_selector: &str) -> Option<f64> {

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::api::{export_chunk, record_browser_export};
 use super::browser;
+use super::export_history::start_export;
 use crate::export::ExportLimits;
 use crate::export::csv::{BOM, write_chunk};
 
@@ -44,8 +45,39 @@ pub fn ExportMenu(
     view: Signal<ExportRequest>,
     total: Signal<Option<(u64, bool)>>,
     limits: Signal<ExportLimits>,
+    /// Export History is shown; and a counter that makes it read the history again.
+    history_open: RwSignal<bool>,
+    history_refresh: RwSignal<u64>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
+    let job_name = RwSignal::new(String::new());
+    let job_format = RwSignal::new("csv".to_string());
+    let job_state = RwSignal::new(None::<Result<String, String>>);
+    let start_job = move |_| {
+        let r = view.get_untracked();
+        let name = Some(job_name.get_untracked().trim().to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| r.file_stem.clone());
+        let format = job_format.get_untracked();
+        job_state.set(None);
+        leptos::task::spawn_local(async move {
+            match start_export(name, format, r.query.clone()).await {
+                Ok(job) => {
+                    let _ = job_state.try_set(Some(Ok(format!(
+                        "Export #{} started: follow it in Export History.",
+                        job.id
+                    ))));
+                    // The history shows it from here; the panel would cover it.
+                    let _ = open.try_set(false);
+                    let _ = history_open.try_set(true);
+                    history_refresh.try_update(|n| *n += 1);
+                }
+                Err(e) => {
+                    let _ = job_state.try_set(Some(Err(e)));
+                }
+            }
+        });
+    };
     let bom = RwSignal::new(false);
     let progress = RwSignal::new(Progress::Idle);
     // Bumped to cancel the running export.
@@ -186,15 +218,42 @@ pub fn ExportMenu(
                         }.into_any(),
                     }}
                     <div class="export-server">
-                        <p class="muted small">"From the server (streamed, any size):"</p>
+                        <h3>"New export on the server"</h3>
+                        <p class="muted small">"Any size; kept in Export History with its SHA-256."</p>
                         {move || match view.get().server_refuses {
                             Some(why) => view! { <p class="muted small" data-testid="export-server-refuses">{why}</p> }.into_any(),
                             None => view! {
-                                <a class="btn btn-small" data-testid="export-server-csv" href=move || server_link("csv")>"CSV"</a>
-                                " "
-                                <a class="btn btn-small" data-testid="export-server-ndjson" href=move || server_link("ndjson")>"NDJSON"</a>
+                                <div class="export-job">
+                                    <input
+                                        type="text"
+                                        data-testid="export-name"
+                                        placeholder=move || view.get().file_stem
+                                        prop:value=move || job_name.get()
+                                        on:input=move |ev| job_name.set(event_target_value(&ev))
+                                    />
+                                    <select data-testid="export-format" on:change=move |ev| job_format.set(event_target_value(&ev))>
+                                        <option value="csv" selected=move || job_format.get() == "csv">"CSV"</option>
+                                        <option value="ndjson" selected=move || job_format.get() == "ndjson">"NDJSON"</option>
+                                    </select>
+                                    <button class="btn btn-small" data-testid="export-start" on:click=start_job>"Start export"</button>
+                                </div>
+                                <p class="muted small">
+                                    "Or download it streamed now: "
+                                    <a data-testid="export-server-csv" href=move || server_link("csv") download="" rel="external">"CSV"</a>
+                                    " · "
+                                    <a data-testid="export-server-ndjson" href=move || server_link("ndjson") download="" rel="external">"NDJSON"</a>
+                                </p>
                             }.into_any(),
                         }}
+                        {move || job_state.get().map(|r| match r {
+                            Ok(m) => view! { <p class="export-note" data-testid="export-started">{m}</p> }.into_any(),
+                            Err(e) => view! { <p class="export-note error-text" data-testid="export-refused">{e}</p> }.into_any(),
+                        })}
+                        <button class="link" data-testid="export-history-button" on:click=move |_| {
+                            open.set(false);
+                            history_open.set(true);
+                            history_refresh.update(|n| *n += 1);
+                        }>"Export History"</button>
                     </div>
                 </div>
             </Show>

@@ -1,10 +1,11 @@
 //! Audit events: the model, the read query, the server functions and the page that shows them.
 
 pub mod api;
-mod browser;
+pub(crate) mod browser;
 mod chart;
 mod details;
 pub mod drawer;
+mod export_history;
 mod export_menu;
 mod filter_bar;
 mod live;

@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::api::{event_names, list_events};
 use super::drawer::{DrawerContext, drawer_event, event_path};
+use super::export_history::ExportHistory;
 use super::export_menu::{ExportMenu, ExportRequest};
 use super::filter_bar::FilterBar;
 use super::live::{LiveControls, LiveNotices, TailKey, live_tail};
@@ -244,6 +245,8 @@ pub fn AuditLogsPage() -> impl IntoView {
         let count = stats.get().and_then(Result::ok).map(|s| s.count);
         export_total.set(count.map(|c| (c.value, c.exact && !c.estimated)));
     });
+    let history_open = RwSignal::new(false);
+    let history_refresh = RwSignal::new(0u64);
     let limits = RwSignal::new(ExportLimits::default());
     let limits_read = Resource::new(|| (), |_| export_limits());
     Effect::new(move |_| {
@@ -472,8 +475,11 @@ pub fn AuditLogsPage() -> impl IntoView {
                     view=Signal::derive(move || request.get().export(limits.get()))
                     limits=limits.into()
                     total=export_total.into()
+                    history_open
+                    history_refresh
                 />
             </header>
+            <ExportHistory open=history_open refresh=history_refresh zone=zone.into() />
             <div class="toolbar">
                 <form class="field search" on:submit=move |ev| {
                     ev.prevent_default();

@@ -75,10 +75,8 @@ mod imp {
     use std::rc::Rc;
 
     use gloo_timers::future::TimeoutFuture;
-    use leptos::prelude::window;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::Closure;
-    use wasm_bindgen_futures::JsFuture;
     use web_sys::{EventSource, MessageEvent};
 
     use super::*;
@@ -230,23 +228,9 @@ mod imp {
     }
 
     async fn fetch_page(url: &str) -> Result<TailPage, String> {
-        let unreachable = || "the server could not be reached".to_string();
-        let response = JsFuture::from(window().fetch_with_str(url))
-            .await
-            .map_err(|_| unreachable())?
-            .dyn_into::<web_sys::Response>()
-            .map_err(|_| unreachable())?;
-        let text = JsFuture::from(response.text().map_err(|_| unreachable())?)
-            .await
-            .map_err(|_| unreachable())?
-            .as_string()
-            .unwrap_or_default();
-        if !response.ok() {
-            let reason = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_string))
-                .unwrap_or_else(|| format!("the server answered {}", response.status()));
-            return Err(reason);
+        let (status, text) = crate::events::browser::fetch_text("GET", url, None).await?;
+        if !(200..300).contains(&status) {
+            return Err(crate::events::browser::api_error(status, &text));
         }
         serde_json::from_str(&text).map_err(|_| "the server's answer was not understood".into())
     }
