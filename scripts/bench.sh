@@ -12,10 +12,12 @@ export PATH="$HOME/.cargo/bin:$PATH"
 cargo bench -p server --bench http
 cargo bench -p server --bench queries
 cargo bench -p server --bench stream
+cargo bench -p server --bench export
 if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null || [ -n "${AUDITLOG_TEST_PG_URL:-}" ]; then
   BENCH_STORE=postgres cargo bench -p server --bench http
   BENCH_STORE=postgres cargo bench -p server --bench queries
   BENCH_STORE=postgres cargo bench -p server --bench stream
+  BENCH_STORE=postgres cargo bench -p server --bench export
 else
   echo "PostgreSQL benchmark skipped: no server at 127.0.0.1:5432 (set AUDITLOG_TEST_PG_URL)." >&2
 fi

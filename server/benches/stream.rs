@@ -85,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
     }
     store.close().await;
     drop(store);
+    support::analyze(postgres, &db.url).await?;
 
     let server = Server::start(&db.url).await?;
     let base = server.base.clone();

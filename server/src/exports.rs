@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use app::events::model::parse_event;
 use app::events::query::{Cursor, EventQuery};
-use app::export::csv::write_chunk;
-use app::export::jobs::{ExportFormat, ExportJob, ExportStatus, NewExport};
-use app::export::{Exporter, exported_event};
+use app::export::jobs::{ExportJob, ExportStatus, NewExport};
+use app::export::{Exporter, encode_page, exported_event};
 use app::store::{AppendRequest, ExportUpdate, Store, StoreError};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
@@ -178,16 +177,7 @@ impl ExportJobs {
                 .await
                 .map_err(|e| (rows, format!("reading the events: {e}")))?;
             out.clear();
-            match job.format {
-                ExportFormat::Csv => write_chunk(&mut out, &page.events, first),
-                ExportFormat::Ndjson => {
-                    for e in &page.events {
-                        if serde_json::to_writer(&mut out, e).is_ok() {
-                            out.push(b'\n');
-                        }
-                    }
-                }
-            }
+            encode_page(job.format, &page.events, first, &mut out);
             first = false;
             hash.update(&out);
             bytes += out.len() as u64;

@@ -7,6 +7,24 @@ pub mod jobs;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::events::model::Event;
+use jobs::ExportFormat;
+
+/// Appends one page of an export in `format` to `out`: CSV records (after the header row when
+/// `first`), or one JSON event per line.
+pub fn encode_page(format: ExportFormat, events: &[Event], first: bool, out: &mut Vec<u8>) {
+    match format {
+        ExportFormat::Csv => csv::write_chunk(out, events, first),
+        ExportFormat::Ndjson => {
+            for e in events {
+                if serde_json::to_writer(&mut *out, e).is_ok() {
+                    out.push(b'\n');
+                }
+            }
+        }
+    }
+}
+
 /// The limits of exports, set when the server starts (`serve --export-max-days` …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportLimits {

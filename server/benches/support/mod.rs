@@ -178,3 +178,15 @@ pub async fn serve_with(
     ));
     Ok((base, stop, served))
 }
+
+/// After a bulk load, gives PostgreSQL the table statistics autovacuum would gather within minutes
+/// (without them its planner scans whole partitions); nothing to do on SQLite.
+pub async fn analyze(postgres: bool, url: &str) -> anyhow::Result<()> {
+    if postgres {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query("ANALYZE").execute(&mut conn).await?;
+        conn.close().await?;
+    }
+    Ok(())
+}

@@ -10,9 +10,11 @@
 
 use app::events::model::parse_event;
 use app::events::query::{Cursor, EventQuery, MAX_LIMIT};
-use app::export::csv::{BOM, write_chunk};
+use app::export::csv::BOM;
 use app::export::jobs::ExportFormat;
-use app::export::{ExportLimits, Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, exported_event};
+use app::export::{
+    ExportLimits, Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, encode_page, exported_event,
+};
 use app::filters::Filter;
 use app::store::{AppendRequest, Store, StoreError};
 use axum::body::{Body, Bytes};
@@ -46,10 +48,7 @@ pub(super) async fn caller(store: &Store, headers: &HeaderMap) -> Result<Exporte
             user_agent,
         });
     }
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"same-origin")
-    {
+    if super::same_origin(headers) {
         return Ok(Exporter {
             id: PAGE_EXPORTER_ID.into(),
             name: PAGE_EXPORTER_NAME.into(),
@@ -232,21 +231,10 @@ fn pages(
                 }
             };
             let mut out = Vec::with_capacity(page.events.len() * 256 + 512);
-            match audit.format {
-                ExportFormat::Csv => {
-                    if first && bom {
-                        out.extend_from_slice(BOM.as_bytes());
-                    }
-                    write_chunk(&mut out, &page.events, first);
-                }
-                ExportFormat::Ndjson => {
-                    for e in &page.events {
-                        if serde_json::to_writer(&mut out, e).is_ok() {
-                            out.push(b'\n');
-                        }
-                    }
-                }
+            if first && bom && audit.format == ExportFormat::Csv {
+                out.extend_from_slice(BOM.as_bytes());
             }
+            encode_page(audit.format, &page.events, first, &mut out);
             audit.rows += page.events.len() as u64;
             let next = match (page.next_cursor, page.events.last()) {
                 (Some(_), Some(last)) => {

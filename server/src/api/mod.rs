@@ -74,14 +74,19 @@ pub async fn authenticate_reader(store: &Store, headers: &HeaderMap) -> Result<(
     if headers.contains_key(axum::http::header::AUTHORIZATION) {
         return authenticate(store, headers).await.map(|_| ());
     }
-    let same_origin = headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"same-origin");
-    if same_origin {
+    if same_origin(headers) {
         return Ok(());
     }
     Err(ApiError::Unauthorized(
         "missing Authorization: Bearer <api key> header (or open the live tail from the Audit Logs page)"
             .into(),
     ))
+}
+
+/// The request comes from the Audit Logs page itself: the browser says it is same-origin (it sets
+/// `Sec-Fetch-Site`, which scripts cannot forge).
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"same-origin")
 }
