@@ -1,15 +1,6 @@
-import { expect, test, type APIRequestContext } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 
-const apiKey = process.env.E2E_API_KEY!;
-
-async function postEvents(request: APIRequestContext, events: object[]) {
-  const resp = await request.post("/api/v1/events", {
-    headers: { Authorization: `Bearer ${apiKey}` },
-    data: events,
-  });
-  expect(resp.status()).toBe(201);
-  return (await resp.json()).results.map((r: { id: number }) => r.id) as number[];
-}
+import { postEvents } from "./helpers";
 
 function event(name: string, minutesAgo: number, i: number) {
   return {

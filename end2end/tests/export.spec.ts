@@ -1,18 +1,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-import { expect, test, type APIRequestContext } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 
-const apiKey = process.env.E2E_API_KEY!;
-
-async function postEvents(request: APIRequestContext, events: object[]) {
-  const resp = await request.post("/api/v1/events", {
-    headers: { Authorization: `Bearer ${apiKey}` },
-    data: events,
-  });
-  expect(resp.status()).toBe(201);
-  return (await resp.json()).results.map((r: { id: number }) => r.id) as number[];
-}
+import { apiKey, postEvents } from "./helpers";
 
 /** RFC 4180: quoted fields may hold commas, doubled quotes and line breaks; records end in CRLF. */
 function parseCsv(text: string): string[][] {

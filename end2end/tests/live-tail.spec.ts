@@ -1,24 +1,6 @@
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 
-const apiKey = process.env.E2E_API_KEY!;
-
-async function postEvents(request: APIRequestContext, events: object[]) {
-  const resp = await request.post("/api/v1/events", {
-    headers: { Authorization: `Bearer ${apiKey}` },
-    data: events,
-  });
-  expect(resp.status()).toBe(201);
-  return (await resp.json()).results.map((r: { id: number }) => r.id) as number[];
-}
-
-function collectErrors(page: Page) {
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  return errors;
-}
+import { collectErrors, postEvents } from "./helpers";
 
 function event(name: string, i: number, minutesAgo = 0) {
   return {

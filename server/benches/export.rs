@@ -9,12 +9,10 @@
 
 use std::time::Instant;
 
-use app::events::model::parse_event;
 use app::export::ExportLimits;
-use app::store::{AppendRequest, Store};
-use server::demo::Generator;
+use app::store::Store;
 use support::child::{Server, child, child_database};
-use support::{bench_database, machine, write_section};
+use support::{bench_database, bench_events, machine, seed_demo, write_section};
 
 mod support;
 
@@ -33,34 +31,11 @@ async fn main() -> anyhow::Result<()> {
         })
         .await;
     }
-    let total: usize = std::env::var("BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let total = bench_events();
     let (postgres, db) = bench_database().await;
     let store = Store::open(&db.url).await?;
     let (_, key) = store.create_api_key("bench").await?;
-    eprintln!("writing {total} demo events through the writer…");
-    let now = chrono::Utc::now();
-    let mut generator = Generator::new(5, now);
-    let mut written = 0;
-    while written < total {
-        let n = (total - written).min(5000);
-        let items = (0..n)
-            .map(|_| parse_event(&generator.next_event(), now))
-            .collect();
-        store
-            .append(AppendRequest {
-                scope: "bench".into(),
-                request_key: None,
-                items,
-            })
-            .await?;
-        written += n;
-        if written % 200_000 == 0 {
-            eprintln!("  {written} / {total}");
-        }
-    }
+    seed_demo(&store, total, 5).await?;
     store.close().await;
     drop(store);
     support::analyze(postgres, &db.url).await?;

@@ -16,12 +16,10 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use app::events::model::parse_event;
-use app::store::{AppendRequest, Store};
+use app::store::Store;
 use serde_json::{Value, json};
-use server::demo::Generator;
 use support::child::{Server, child, child_database};
-use support::{bench_database, machine, ms, pct, write_section};
+use support::{bench_database, bench_events, machine, ms, pct, seed_demo, write_section};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 #[path = "../tests/common/sse.rs"]
@@ -53,10 +51,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = child_database() {
         return child(&url, |state| state).await;
     }
-    let total: usize = std::env::var("BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let total = bench_events();
     let seconds: u64 = std::env::var("BENCH_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -65,24 +60,7 @@ async fn main() -> anyhow::Result<()> {
 
     let store = Store::open(&db.url).await?;
     let (_, key) = store.create_api_key("bench").await?;
-    eprintln!("writing {total} demo events through the writer…");
-    let now = chrono::Utc::now();
-    let mut generator = Generator::new(11, now);
-    let mut written = 0;
-    while written < total {
-        let n = (total - written).min(5000);
-        let items = (0..n)
-            .map(|_| parse_event(&generator.next_event(), now))
-            .collect();
-        store
-            .append(AppendRequest {
-                scope: "bench".into(),
-                request_key: None,
-                items,
-            })
-            .await?;
-        written += n;
-    }
+    seed_demo(&store, total, 11).await?;
     store.close().await;
     drop(store);
     support::analyze(postgres, &db.url).await?;

@@ -190,3 +190,44 @@ pub async fn analyze(postgres: bool, url: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `BENCH_EVENTS` (default 1,000,000): how many demo events a benchmark's store gets.
+pub fn bench_events() -> usize {
+    std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+/// Writes `total` demo events (generator `seed`, spread over the demo's 400 days before now)
+/// through the store's writer, in batches of 5,000, saying how far it got every 200,000.
+pub async fn seed_demo(store: &Store, total: usize, seed: u64) -> anyhow::Result<()> {
+    use app::events::model::parse_event;
+    use app::store::AppendRequest;
+    eprintln!("writing {total} demo events through the writer…");
+    let now = chrono::Utc::now();
+    let mut generator = server::demo::Generator::new(seed, now);
+    let started = Instant::now();
+    let mut written = 0;
+    while written < total {
+        let n = (total - written).min(5000);
+        let items = (0..n)
+            .map(|_| parse_event(&generator.next_event(), now))
+            .collect();
+        store
+            .append(AppendRequest {
+                scope: "bench".into(),
+                request_key: None,
+                items,
+            })
+            .await?;
+        written += n;
+        if written % 200_000 == 0 {
+            eprintln!(
+                "  {written}/{total} ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+// What the browser journeys share: the API key scripts/e2e.sh created, posting events through the
+// API, and collecting a page's errors.
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+
+export const apiKey = process.env.E2E_API_KEY!;
+
+/** Posts `events` through the ingest API; returns their ids, in order. */
+export async function postEvents(request: APIRequestContext, events: object[]) {
+  const resp = await request.post("/api/v1/events", {
+    headers: { Authorization: `Bearer ${apiKey}` },
+    data: events,
+  });
+  expect(resp.status()).toBe(201);
+  return (await resp.json()).results.map((r: { id: number }) => r.id) as number[];
+}
+
+/** Uncaught errors and console errors of a page (a panic in the wasm, a hydration mismatch). */
+export function collectErrors(page: Page) {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  return errors;
+}
