@@ -6,12 +6,10 @@
 //! `BENCH_STORE=postgres` measures PostgreSQL. Events are written straight through the store's
 //! writer (ingest is measured by the `http` benchmark), then queried through the real server.
 
-use std::time::Instant;
-
-use app::events::model::parse_event;
-use app::store::{AppendRequest, Store};
-use server::demo::Generator;
-use support::{bench_database, database_size, latency, machine, ms, serve, write_section};
+use app::store::Store;
+use support::{
+    bench_database, database_size, latency, machine, ms, seed_demo, serve, write_section,
+};
 
 mod support;
 
@@ -29,31 +27,7 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::open(&db.url).await?;
     let (_, key) = store.create_api_key("bench").await?;
 
-    eprintln!("writing {total} demo events through the writer…");
-    let now = chrono::Utc::now();
-    let mut generator = Generator::new(7, now);
-    let started = Instant::now();
-    let mut written = 0;
-    while written < total {
-        let n = (total - written).min(5000);
-        let items = (0..n)
-            .map(|_| parse_event(&generator.next_event(), now))
-            .collect();
-        store
-            .append(AppendRequest {
-                scope: "bench".into(),
-                request_key: None,
-                items,
-            })
-            .await?;
-        written += n;
-        if written % 500_000 == 0 {
-            eprintln!(
-                "  {written}/{total} ({:.0} s)",
-                started.elapsed().as_secs_f64()
-            );
-        }
-    }
+    let now = seed_demo(&store, total, 7).await?;
 
     let (base, stop_tx, served) = serve(store.clone()).await?;
     let client = reqwest::Client::new();

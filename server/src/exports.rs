@@ -12,11 +12,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::events::model::parse_event;
 use app::events::query::{Cursor, EventQuery};
 use app::export::jobs::{ExportJob, ExportStatus, NewExport};
-use app::export::{Exporter, encode_page, exported_event};
-use app::store::{AppendRequest, ExportUpdate, Store, StoreError};
+use app::export::{Exporter, encode_page, record_export};
+use app::store::{ExportUpdate, Store, StoreError};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt as _;
@@ -131,22 +130,17 @@ impl ExportJobs {
         if let Err(e) = store.update_export(job.id, &update).await {
             tracing::error!(export = job.id, error = %e, "the export's state could not be saved");
         }
-        let now = Utc::now();
-        let event = exported_event(
+        let recorded = record_export(
+            store,
             &who,
             job.format.as_str(),
             "server",
             &job.view,
             rows,
             complete,
-            now,
-        );
-        let req = AppendRequest {
-            scope: "auditlog".into(),
-            request_key: None,
-            items: vec![parse_event(&event, now)],
-        };
-        if let Err(e) = store.append(req).await {
+        )
+        .await;
+        if let Err(e) = recorded {
             tracing::error!(error = %e, "the export could not be recorded");
         }
     }

@@ -69,8 +69,7 @@ pub async fn record_browser_export(
     rows: u64,
     complete: bool,
 ) -> Result<(), ServerFnError> {
-    use crate::export::{Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, exported_event};
-    use crate::store::AppendRequest;
+    use crate::export::{Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, record_export};
     let store = ssr::store()?;
     let headers: http::HeaderMap = leptos_axum::extract().await?;
     let who = Exporter {
@@ -81,15 +80,7 @@ pub async fn record_browser_export(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     };
-    let now = chrono::Utc::now();
-    let event = exported_event(&who, "csv", "browser", &view, rows, complete, now);
-    let item = super::model::parse_event(&event, now).map_err(|e| ServerFnError::new(e.error))?;
-    store
-        .append(AppendRequest {
-            scope: "auditlog".into(),
-            request_key: None,
-            items: vec![Ok(item)],
-        })
+    record_export(&store, &who, "csv", "browser", &view, rows, complete)
         .await
         .map_err(ssr::internal)?;
     Ok(())

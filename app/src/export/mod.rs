@@ -105,3 +105,27 @@ pub fn exported_event(
     }
     event
 }
+
+/// Records an export as an "Audit Logs Exported" event ([`exported_event`]) through the store's
+/// one write path.
+#[cfg(feature = "ssr")]
+pub async fn record_export(
+    store: &crate::store::Store,
+    who: &Exporter,
+    format: &str,
+    place: &str,
+    view: &str,
+    rows: u64,
+    complete: bool,
+) -> Result<(), crate::store::StoreError> {
+    let now = Utc::now();
+    let event = exported_event(who, format, place, view, rows, complete, now);
+    store
+        .append(crate::store::AppendRequest {
+            scope: "auditlog".into(),
+            request_key: None,
+            items: vec![crate::events::model::parse_event(&event, now)],
+        })
+        .await?;
+    Ok(())
+}

@@ -200,8 +200,13 @@ pub fn bench_events() -> usize {
 }
 
 /// Writes `total` demo events (generator `seed`, spread over the demo's 400 days before now)
-/// through the store's writer, in batches of 5,000, saying how far it got every 200,000.
-pub async fn seed_demo(store: &Store, total: usize, seed: u64) -> anyhow::Result<()> {
+/// through the store's writer, in batches of 5,000, saying how far it got every 200,000. Returns
+/// the "now" the events lie before.
+pub async fn seed_demo(
+    store: &Store,
+    total: usize,
+    seed: u64,
+) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
     use app::events::model::parse_event;
     use app::store::AppendRequest;
     eprintln!("writing {total} demo events through the writer…");
@@ -229,5 +234,5 @@ pub async fn seed_demo(store: &Store, total: usize, seed: u64) -> anyhow::Result
             );
         }
     }
-    Ok(())
+    Ok(now)
 }

@@ -8,15 +8,14 @@
 //! the view may hold at most [`ExportLimits::max_rows`] events. Each export is itself recorded as an
 //! "Audit Logs Exported" event (format, view, rows), through the same write path as any event.
 
-use app::events::model::parse_event;
 use app::events::query::{Cursor, EventQuery, MAX_LIMIT};
 use app::export::csv::BOM;
 use app::export::jobs::ExportFormat;
 use app::export::{
-    ExportLimits, Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, encode_page, exported_event,
+    ExportLimits, Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, encode_page, record_export,
 };
 use app::filters::Filter;
-use app::store::{AppendRequest, Store, StoreError};
+use app::store::{Store, StoreError};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -269,24 +268,14 @@ impl Drop for Audit {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let now = Utc::now();
-        let event = exported_event(
-            &self.who,
-            self.format.as_str(),
-            "server",
-            &self.view,
-            self.rows,
-            self.complete,
-            now,
-        );
         let store = self.store.clone();
+        let who = self.who.clone();
+        let (format, view) = (self.format.as_str(), std::mem::take(&mut self.view));
+        let (rows, complete) = (self.rows, self.complete);
         handle.spawn(async move {
-            let req = AppendRequest {
-                scope: "auditlog".into(),
-                request_key: None,
-                items: vec![parse_event(&event, now)],
-            };
-            if let Err(e) = store.append(req).await {
+            let recorded =
+                record_export(&store, &who, format, "server", &view, rows, complete).await;
+            if let Err(e) = recorded {
                 tracing::error!(error = %e, "the export could not be recorded");
             }
         });
