@@ -7,6 +7,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*" >&2; }
 
+# A test that hangs fails its command after this long instead of holding the run.
+bounded() { timeout --foreground "${AUDITLOG_TEST_TIMEOUT:-1800}" "$@"; }
+
 step "toolchain"
 scripts/setup.sh test
 
@@ -19,8 +22,8 @@ cargo clippy -p server --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests on SQLite"
-cargo test -p app --features ssr
-cargo test -p server
+bounded cargo test -p app --features ssr
+bounded cargo test -p server
 
 # The same integration suite on PostgreSQL: every test creates a database of its own (prefix
 # auditlog_t_) on this server and drops it when done.
@@ -31,8 +34,8 @@ pg_port="${pg_hostport#* }"
 pg_port="${pg_port:-5432}"
 if (exec 3<>"/dev/tcp/$pg_host/$pg_port") 2>/dev/null; then
   step "unit and integration tests on PostgreSQL ($pg_host:$pg_port)"
-  AUDITLOG_TEST_PG_URL="$pg_url" cargo test -p app --features ssr store::
-  AUDITLOG_TEST_BACKEND=postgres AUDITLOG_TEST_PG_URL="$pg_url" cargo test -p server
+  AUDITLOG_TEST_PG_URL="$pg_url" bounded cargo test -p app --features ssr store::
+  AUDITLOG_TEST_BACKEND=postgres AUDITLOG_TEST_PG_URL="$pg_url" bounded cargo test -p server
   if command -v psql >/dev/null 2>&1; then
     left="$(psql "$pg_url" -Atc "SELECT count(*) FROM pg_database WHERE datname LIKE 'auditlog\_t\_%'" 2>/dev/null || echo "?")"
     [ "$left" = "0" ] || { echo "PostgreSQL test databases left behind: $left" >&2; exit 1; }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod exports;
 
 use std::future::Future;
+use std::sync::OnceLock;
 
 use app::events::noise::NoisyEvents;
 use app::export::ExportLimits;
@@ -95,7 +96,7 @@ impl AppState {
 
 /// The whole HTTP surface: API routes, server functions, pages and static files.
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let store = state.store.clone();
     let noise = state.noise.clone();
     let limits = state.export;
@@ -115,6 +116,14 @@ pub fn app(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The page routes, listed once per process. Listing them runs the app with resource loading
+/// suppressed by a process-wide flag: a page rendering meanwhile on another server in the same
+/// process (the tests run several) would wait forever for its resources.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<leptos_axum::AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` resolves, then ends the live streams, lets

@@ -75,7 +75,7 @@ async fn two_nodes_share_sequence_idempotency_and_the_change_feed() {
     let (a, a_store, a_stop, a_served) = start(&db.url).await;
     let (b, b_store, b_stop, b_served) = start(&db.url).await;
     let (_, key) = a_store.create_api_key("nodes").await.expect("key");
-    let client = reqwest::Client::new();
+    let client = common::client();
     let mut feed_b = b_store.subscribe();
     let mut feed_a = a_store.subscribe();
 

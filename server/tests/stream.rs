@@ -655,7 +655,7 @@ async fn a_client_of_one_node_sees_the_events_ingested_through_another() {
     let (a, a_store, a_stop, a_served) = start(&db.url).await;
     let (b, _b_store, b_stop, b_served) = start(&db.url).await;
     let (_, key) = a_store.create_api_key("nodes").await.expect("key");
-    let client = reqwest::Client::new();
+    let client = common::client();
 
     let mut on_b = open_at(&client, &b, &key, "event=Via%20A", None).await;
     ready(&mut on_b).await;

@@ -53,13 +53,22 @@ pub async fn spawn_app_configured(
     TestApp {
         base,
         key,
-        client: reqwest::Client::new(),
+        client: client(),
         store,
         db,
         live,
         shutdown: Some(tx),
         server: Some(server),
     }
+}
+
+/// The tests' HTTP client. A response that stops arriving fails the test after a minute instead
+/// of holding the whole run.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .read_timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("HTTP client")
 }
 
 type Served = tokio::task::JoinHandle<std::io::Result<()>>;
