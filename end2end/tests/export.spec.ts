@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 
 import { expect, test } from "@playwright/test";
 
@@ -145,14 +146,34 @@ test("server export: New export from the menu runs, completes in Export History 
   await expect(row).toContainText("CSV");
 
   const [download] = await Promise.all([page.waitForEvent("download"), row.getByTestId("export-download").click()]);
-  expect(download.suggestedFilename()).toMatch(/^Weekly_review_\d+\.csv$/);
+  // Compressed by default: a .csv.gz holding the CSV.
+  expect(download.suggestedFilename()).toMatch(/^Weekly_review_\d+\.csv\.gz$/);
   const bytes = readFileSync((await download.path())!);
-  const csv = parseCsv(bytes.toString("utf8"));
+  const csv = parseCsv(gunzipSync(bytes).toString("utf8"));
   expect(csv.slice(1).map((r) => Number(r[0]))).toEqual(ids);
   expect(csv.find((r) => r[7] === "Server 1")![6]).toBe("'@SUM(A1:A2)");
   const sha = createHash("sha256").update(bytes).digest("hex");
   const shaCell = await row.locator("td.mono").getAttribute("title");
   expect(shaCell).toBe(sha);
+
+  // The same view as a PDF report.
+  await page.goto(`/settings/audit-logs?event=${encodeURIComponent(name)}`);
+  await page.getByTestId("export-button").click();
+  await page.getByTestId("export-name").fill("Weekly report");
+  await page.getByTestId("export-format").selectOption("pdf");
+  await expect(page.getByTestId("export-gzip")).toBeDisabled();
+  await page.getByTestId("export-start").click();
+  const report = page.getByTestId("export-history").getByTestId("export-row").first();
+  await expect(report).toContainText("Weekly report");
+  await expect(report.getByTestId("export-status")).toHaveText("Completed");
+  await expect(report).toContainText("PDF");
+  const [pdfDownload] = await Promise.all([page.waitForEvent("download"), report.getByTestId("export-download").click()]);
+  expect(pdfDownload.suggestedFilename()).toMatch(/^Weekly_report_\d+\.pdf$/);
+  const pdf = readFileSync((await pdfDownload.path())!).toString("latin1");
+  expect(pdf.startsWith("%PDF-1.4")).toBe(true);
+  expect(pdf.trimEnd().endsWith("%%EOF")).toBe(true);
+  for (const who of ["Server 0", "Server 1", "Server 2"]) expect(pdf).toContain(`(${who})`);
+  expect(pdf).toContain("(End of report: 3 events.)");
 
   // A refused export says why, and adds nothing to the history.
   await page.goto("/settings/audit-logs?range=all");

@@ -8,15 +8,19 @@
 //! start-up [`ExportJobs::recover`] marks the jobs a previous run left Queued or Running as Failed
 //! and removes their temporary files.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::events::query::{Cursor, EventQuery};
 use app::export::jobs::{ExportJob, ExportStatus, NewExport};
-use app::export::{Exporter, encode_page, record_export};
+use app::export::pdf::Report;
+use app::export::{Encoder, Exporter, record_export};
 use app::store::{ExportUpdate, Store, StoreError};
 use chrono::Utc;
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::Semaphore;
@@ -54,13 +58,13 @@ impl ExportJobs {
     pub fn file(&self, job: &ExportJob) -> PathBuf {
         self.inner
             .dir
-            .join(format!("export-{}.{}", job.id, job.format.as_str()))
+            .join(format!("export-{}.{}", job.id, job.extension()))
     }
 
     fn part(&self, job: &ExportJob) -> PathBuf {
         self.inner
             .dir
-            .join(format!("export-{}.{}.part", job.id, job.format.as_str()))
+            .join(format!("export-{}.{}.part", job.id, job.extension()))
     }
 
     /// Marks the jobs a previous run left Queued or Running as Failed and removes their temporary
@@ -158,11 +162,18 @@ impl ExportJobs {
             .await
             .map_err(fail(0))?;
         let part = self.part(job);
-        let mut file = tokio::fs::File::create(&part).await.map_err(fail(0))?;
-        let mut hash = Sha256::new();
-        let mut bytes = 0u64;
-        let mut first = true;
+        let file = tokio::fs::File::create(&part).await.map_err(fail(0))?;
+        let mut sink = Sink::new(file, job.gzip);
         let mut out = Vec::new();
+        let millis = |t: Option<i64>| t.and_then(chrono::DateTime::from_timestamp_millis);
+        let report = Report::new(
+            &job.name,
+            &job.summary,
+            millis(job.range_start),
+            millis(job.range_end),
+            Utc::now(),
+        );
+        let mut encoder = Encoder::new(job.format, report, &mut out);
         loop {
             let page = self
                 .inner
@@ -170,25 +181,21 @@ impl ExportJobs {
                 .list(&q)
                 .await
                 .map_err(|e| (rows, format!("reading the events: {e}")))?;
-            out.clear();
-            encode_page(job.format, &page.events, first, &mut out);
-            first = false;
-            hash.update(&out);
-            bytes += out.len() as u64;
-            file.write_all(&out).await.map_err(fail(rows))?;
+            encoder.page(&page.events, &mut out);
             rows += page.events.len() as u64;
+            sink.put(&out).await.map_err(fail(rows))?;
+            out.clear();
             match (page.next_cursor, page.events.last()) {
                 (Some(_), Some(last)) => q.cursor = Some(Cursor::after(last, q.sort)),
                 _ => break,
             }
         }
-        file.flush().await.map_err(fail(rows))?;
-        file.sync_all().await.map_err(fail(rows))?;
-        drop(file);
+        encoder.finish(&mut out);
+        sink.put(&out).await.map_err(fail(rows))?;
+        let (bytes, sha256) = sink.close().await.map_err(fail(rows))?;
         tokio::fs::rename(&part, self.file(job))
             .await
             .map_err(fail(rows))?;
-        let sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         Ok((rows, bytes, sha256))
     }
 
@@ -221,5 +228,59 @@ impl ExportJobs {
                 }
             }
         });
+    }
+}
+
+/// Where a job's bytes go: the temporary file, through gzip when asked, with the size and the
+/// SHA-256 of what is stored.
+struct Sink {
+    file: tokio::fs::File,
+    gzip: Option<GzEncoder<Vec<u8>>>,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl Sink {
+    fn new(file: tokio::fs::File, gzip: bool) -> Self {
+        Self {
+            file,
+            gzip: gzip.then(|| GzEncoder::new(Vec::new(), Compression::default())),
+            hash: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    async fn put(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match &mut self.gzip {
+            Some(gz) => {
+                gz.write_all(data)?;
+                let compressed = std::mem::take(gz.get_mut());
+                self.store(&compressed).await
+            }
+            None => self.store(data).await,
+        }
+    }
+
+    async fn store(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.hash.update(data);
+        self.bytes += data.len() as u64;
+        self.file.write_all(data).await
+    }
+
+    /// Ends the gzip stream, syncs the file: the bytes stored and their SHA-256 (hex).
+    async fn close(mut self) -> std::io::Result<(u64, String)> {
+        if let Some(gz) = self.gzip.take() {
+            let tail = gz.finish()?;
+            self.store(&tail).await?;
+        }
+        self.file.flush().await?;
+        self.file.sync_all().await?;
+        let sha256 = self
+            .hash
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok((self.bytes, sha256))
     }
 }

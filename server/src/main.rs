@@ -77,6 +77,9 @@ struct ServeArgs {
     /// The most events one server export may hold.
     #[arg(long, env = "AUDITLOG_EXPORT_MAX_ROWS", default_value_t = 1_000_000)]
     export_max_rows: u64,
+    /// The most events one PDF report may hold.
+    #[arg(long, env = "AUDITLOG_PDF_MAX_ROWS", default_value_t = 10_000)]
+    pdf_max_rows: u64,
     /// Above this many events, the page offers the server's export instead of writing the CSV in
     /// the browser.
     #[arg(long, env = "AUDITLOG_BROWSER_EXPORT_ROWS", default_value_t = 100_000)]
@@ -161,6 +164,7 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
             .with_export(ExportLimits {
                 max_days: args.export_max_days.max(1),
                 max_rows: args.export_max_rows.max(1),
+                pdf_rows: args.pdf_max_rows.max(1),
                 browser_rows: args.browser_export_rows,
             }),
         shutdown_signal(),

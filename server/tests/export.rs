@@ -242,6 +242,7 @@ async fn limits_and_bad_parameters_are_400s_naming_them_and_record_nothing() {
         s.with_export(ExportLimits {
             max_days: 30,
             max_rows: 3,
+            pdf_rows: 2,
             ..Default::default()
         })
     })
@@ -261,7 +262,16 @@ async fn limits_and_bad_parameters_are_400s_naming_them_and_record_nothing() {
         (
             vec![("start", &recent), ("format", "xlsx")],
             "format",
-            "csv or ndjson",
+            "csv, ndjson or pdf",
+        ),
+        (
+            vec![
+                ("start", &recent),
+                ("format", "pdf"),
+                ("f", "event:is:Many"),
+            ],
+            "limit",
+            "more than 2 events, the most one PDF report may hold",
         ),
         (
             vec![("start", &recent), ("limit", "10")],

@@ -134,6 +134,44 @@ async fn a_job_completes_and_its_file_is_the_views_export_with_its_sha256() {
         .unwrap();
         assert_eq!(bytes, streamed, "{format}");
     }
+    // Compressed: a .csv.gz whose content is the same CSV, and smaller.
+    let (status, job) = post(
+        &app,
+        json!({"name": "Packed", "format": "csv", "view": view, "gzip": true}),
+    )
+    .await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_i64().unwrap();
+    let job = finished(&app, id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["gzip"], true);
+    let resp = get(&app, &format!("/api/v1/exports/{id}/file")).await;
+    assert_eq!(resp.headers()["content-type"], "application/gzip");
+    assert_eq!(
+        resp.headers()["content-disposition"],
+        format!("attachment; filename=\"Packed_{id}.csv.gz\"").as_str()
+    );
+    let packed = resp.bytes().await.unwrap();
+    assert_eq!(
+        job["sha256"],
+        sha256(&packed),
+        "the SHA-256 of the file as stored"
+    );
+    let mut csv = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&packed[..]), &mut csv).unwrap();
+    let streamed = get(&app, &format!("/api/v1/events/export?format=csv&{view}"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(csv, streamed);
+    assert!(
+        packed.len() * 3 < csv.len(),
+        "{} → {}",
+        csv.len(),
+        packed.len()
+    );
+
     let history: Value = get(&app, "/api/v1/exports").await.json().await.unwrap();
     let formats: Vec<&str> = history["exports"]
         .as_array()
@@ -141,7 +179,61 @@ async fn a_job_completes_and_its_file_is_the_views_export_with_its_sha256() {
         .iter()
         .map(|j| j["format"].as_str().unwrap())
         .collect();
-    assert_eq!(formats, ["ndjson", "csv"], "newest first");
+    assert_eq!(formats, ["csv", "ndjson", "csv"], "newest first");
+    app.stop().await;
+}
+
+/// How many times `needle` occurs in `hay`.
+fn occurrences(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+#[tokio::test]
+async fn a_pdf_report_holds_the_views_events_and_its_description() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_in(dir.path()).await;
+    let mut batch: Vec<Value> = (0..60)
+        .map(|i| event(&format!("Pdf Event {i}"), i))
+        .collect();
+    batch.extend((0..5).map(|i| event("Other", i)));
+    assert_eq!(app.post(&Value::Array(batch)).await.status(), 201);
+    let start = (chrono::Utc::now() - chrono::Duration::days(1)).timestamp_millis();
+    let view = format!("start={start}&f=event:starts_with:Pdf");
+
+    let (status, job) = post(
+        &app,
+        json!({"name": "Monthly report", "format": "pdf", "view": view}),
+    )
+    .await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_i64().unwrap();
+    let job = finished(&app, id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["rows"], 60);
+    let resp = get(&app, &format!("/api/v1/exports/{id}/file")).await;
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with(&format!("Monthly_report_{id}.pdf\""))
+    );
+    let pdf = resp.bytes().await.unwrap();
+    assert_eq!(job["sha256"], sha256(&pdf));
+    assert!(pdf.starts_with(b"%PDF-1.4\n") && pdf.ends_with(b"%%EOF\n"));
+    assert_eq!(occurrences(&pdf, b"(Monthly report)"), 2, "title and info");
+    assert_eq!(occurrences(&pdf, b"(View: Event starts with Pdf; "), 1);
+    assert_eq!(occurrences(&pdf, b"(Pdf Event "), 60, "each event once");
+    assert_eq!(occurrences(&pdf, b"(Other)"), 0, "only the view's events");
+    assert_eq!(occurrences(&pdf, b"(End of report: 60 events.)"), 1);
+
+    // The same report streamed.
+    let resp = get(&app, &format!("/api/v1/events/export?format=pdf&{view}")).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    let streamed = resp.bytes().await.unwrap();
+    assert_eq!(occurrences(&streamed, b"(Pdf Event "), 60);
+    assert!(streamed.ends_with(b"%%EOF\n"));
     app.stop().await;
 }
 
@@ -166,8 +258,12 @@ async fn bad_requests_are_400s_naming_the_problem_and_create_nothing() {
             "name",
         ),
         (
-            json!({"name": "a", "format": "pdf", "view": format!("start={start}")}),
+            json!({"name": "a", "format": "xlsx", "view": format!("start={start}")}),
             "format",
+        ),
+        (
+            json!({"name": "a", "format": "pdf", "gzip": true, "view": format!("start={start}")}),
+            "gzip",
         ),
         (json!({"name": "a", "view": ""}), "start"),
         (json!({"name": "a", "view": format!("start={old}")}), "end"),
@@ -223,6 +319,7 @@ async fn an_export_interrupted_by_a_restart_is_failed_and_leaves_no_file() {
             summary: "every event".into(),
             range_start: Some(0),
             range_end: None,
+            gzip: false,
         })
         .await
         .unwrap();

@@ -9,8 +9,14 @@ use super::time::Zone;
 use crate::export::jobs::{ExportJob, ExportStatus};
 
 /// Asks the server to export `view` (the API's query string) as `format` under `name`.
-pub async fn start_export(name: String, format: String, view: String) -> Result<ExportJob, String> {
-    let body = serde_json::json!({ "name": name, "format": format, "view": view }).to_string();
+pub async fn start_export(
+    name: String,
+    format: String,
+    gzip: bool,
+    view: String,
+) -> Result<ExportJob, String> {
+    let body = serde_json::json!({ "name": name, "format": format, "gzip": gzip, "view": view })
+        .to_string();
     let (status, text) = fetch_text("POST", "/api/v1/exports", Some(body)).await?;
     if status != 202 {
         return Err(api_error(status, &text));

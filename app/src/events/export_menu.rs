@@ -52,6 +52,9 @@ pub fn ExportMenu(
     let open = RwSignal::new(false);
     let job_name = RwSignal::new(String::new());
     let job_format = RwSignal::new("csv".to_string());
+    // CSV and JSON shrink several times under gzip; a PDF report is not compressed.
+    let job_gzip = RwSignal::new(true);
+    let is_pdf = move || job_format.get() == "pdf";
     let job_state = RwSignal::new(None::<Result<String, String>>);
     let start_job = move |_| {
         let r = view.get_untracked();
@@ -59,9 +62,10 @@ pub fn ExportMenu(
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| r.file_stem.clone());
         let format = job_format.get_untracked();
+        let gzip = job_gzip.get_untracked() && format != "pdf";
         job_state.set(None);
         leptos::task::spawn_local(async move {
-            match start_export(name, format, r.query.clone()).await {
+            match start_export(name, format, gzip, r.query.clone()).await {
                 Ok(job) => {
                     let _ = job_state.try_set(Some(Ok(format!(
                         "Export #{} started: follow it in Export History.",
@@ -234,7 +238,20 @@ pub fn ExportMenu(
                                     <select data-testid="export-format" on:change=move |ev| job_format.set(event_target_value(&ev))>
                                         <option value="csv" selected=move || job_format.get() == "csv">"CSV"</option>
                                         <option value="ndjson" selected=move || job_format.get() == "ndjson">"NDJSON"</option>
+                                        <option value="pdf" selected=move || job_format.get() == "pdf">
+                                            {move || format!("PDF report (up to {} events)", limits.get().pdf_rows)}
+                                        </option>
                                     </select>
+                                    <label class="export-gzip" title="Stores the file gzip-compressed (.gz), several times smaller">
+                                        <input
+                                            type="checkbox"
+                                            data-testid="export-gzip"
+                                            prop:checked=move || job_gzip.get() && !is_pdf()
+                                            prop:disabled=is_pdf
+                                            on:change=move |ev| job_gzip.set(event_target_checked(&ev))
+                                        />
+                                        " gzip"
+                                    </label>
                                     <button class="btn btn-small" data-testid="export-start" on:click=start_job>"Start export"</button>
                                 </div>
                                 <p class="muted small">

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub enum ExportFormat {
     Csv,
     Ndjson,
+    Pdf,
 }
 
 impl ExportFormat {
@@ -16,6 +17,7 @@ impl ExportFormat {
         match v {
             "csv" => Some(Self::Csv),
             "ndjson" => Some(Self::Ndjson),
+            "pdf" => Some(Self::Pdf),
             _ => None,
         }
     }
@@ -24,6 +26,7 @@ impl ExportFormat {
         match self {
             Self::Csv => "csv",
             Self::Ndjson => "ndjson",
+            Self::Pdf => "pdf",
         }
     }
 
@@ -31,6 +34,7 @@ impl ExportFormat {
         match self {
             Self::Csv => "text/csv; charset=utf-8",
             Self::Ndjson => "application/x-ndjson",
+            Self::Pdf => "application/pdf",
         }
     }
 }
@@ -101,9 +105,30 @@ pub struct ExportJob {
     pub created_at: i64,
     pub finished_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// The file is gzip-compressed (`.gz`).
+    #[serde(default)]
+    pub gzip: bool,
 }
 
 impl ExportJob {
+    /// The file's extension: the format's, and `.gz` when compressed.
+    pub fn extension(&self) -> String {
+        if self.gzip {
+            format!("{}.gz", self.format.as_str())
+        } else {
+            self.format.as_str().to_string()
+        }
+    }
+
+    /// The file's media type.
+    pub fn content_type(&self) -> &'static str {
+        if self.gzip {
+            "application/gzip"
+        } else {
+            self.format.content_type()
+        }
+    }
+
     /// The file's name for the person who downloads it.
     pub fn file_name(&self) -> String {
         let safe: String = self
@@ -118,7 +143,7 @@ impl ExportJob {
             })
             .take(80)
             .collect();
-        format!("{safe}_{}.{}", self.id, self.format.as_str())
+        format!("{safe}_{}.{}", self.id, self.extension())
     }
 }
 
@@ -132,4 +157,6 @@ pub struct NewExport {
     pub summary: String,
     pub range_start: Option<i64>,
     pub range_end: Option<i64>,
+    /// Write the file gzip-compressed.
+    pub gzip: bool,
 }

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod jobs;
+pub mod pdf;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,17 +11,48 @@ use serde::{Deserialize, Serialize};
 use crate::events::model::Event;
 use jobs::ExportFormat;
 
-/// Appends one page of an export in `format` to `out`: CSV records (after the header row when
-/// `first`), or one JSON event per line.
-pub fn encode_page(format: ExportFormat, events: &[Event], first: bool, out: &mut Vec<u8>) {
-    match format {
-        ExportFormat::Csv => csv::write_chunk(out, events, first),
-        ExportFormat::Ndjson => {
-            for e in events {
-                if serde_json::to_writer(&mut *out, e).is_ok() {
-                    out.push(b'\n');
+/// Writes an export in its format, one page of events at a time, appending to a buffer the bytes
+/// that follow the ones appended before: CSV (after the header row), one JSON event per line, or
+/// the PDF report ([`pdf`]).
+pub enum Encoder {
+    Csv { first: bool },
+    Ndjson,
+    Pdf(Box<pdf::PdfWriter>),
+}
+
+impl Encoder {
+    /// An encoder for `format`; `report` describes a PDF report (title, view, time).
+    pub fn new(format: ExportFormat, report: pdf::Report, out: &mut Vec<u8>) -> Self {
+        match format {
+            ExportFormat::Csv => Self::Csv { first: true },
+            ExportFormat::Ndjson => Self::Ndjson,
+            ExportFormat::Pdf => Self::Pdf(Box::new(pdf::PdfWriter::start(report, out))),
+        }
+    }
+
+    pub fn page(&mut self, events: &[Event], out: &mut Vec<u8>) {
+        match self {
+            Self::Csv { first } => {
+                csv::write_chunk(out, events, *first);
+                *first = false;
+            }
+            Self::Ndjson => {
+                for e in events {
+                    if serde_json::to_writer(&mut *out, e).is_ok() {
+                        out.push(b'\n');
+                    }
                 }
             }
+            Self::Pdf(w) => w.rows(events, out),
+        }
+    }
+
+    /// The end of the file: the CSV header row when there were no events, the PDF's trailer.
+    pub fn finish(self, out: &mut Vec<u8>) {
+        match self {
+            Self::Csv { first: true } => csv::write_chunk(out, &[], true),
+            Self::Csv { .. } | Self::Ndjson => {}
+            Self::Pdf(w) => w.finish(out),
         }
     }
 }
@@ -32,6 +64,8 @@ pub struct ExportLimits {
     pub max_days: u32,
     /// The most events one server export may hold.
     pub max_rows: u64,
+    /// The most events one PDF report may hold.
+    pub pdf_rows: u64,
     /// Above this many events the page offers the server's export instead of building the CSV in
     /// the browser.
     pub browser_rows: u64,
@@ -42,6 +76,7 @@ impl Default for ExportLimits {
         Self {
             max_days: 90,
             max_rows: 1_000_000,
+            pdf_rows: 10_000,
             browser_rows: 100_000,
         }
     }

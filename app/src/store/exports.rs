@@ -9,7 +9,7 @@ use super::{Backend, Store, StoreError};
 use crate::export::jobs::{ExportFormat, ExportJob, ExportStatus, NewExport};
 
 const COLUMNS: &str = "id, name, requested_by, format, view, summary, range_start, range_end, \
-     status, rows, bytes, sha256, error, created_at, finished_at, expires_at";
+     status, rows, bytes, sha256, error, created_at, finished_at, expires_at, compression";
 
 #[derive(FromRow)]
 struct Row {
@@ -29,6 +29,7 @@ struct Row {
     created_at: i64,
     finished_at: Option<i64>,
     expires_at: Option<i64>,
+    compression: Option<String>,
 }
 
 impl Row {
@@ -51,6 +52,11 @@ impl Row {
             created_at: self.created_at,
             finished_at: self.finished_at,
             expires_at: self.expires_at,
+            gzip: match self.compression.as_deref() {
+                None => false,
+                Some("gzip") => true,
+                Some(_) => return Err(corrupt("compression")),
+            },
         })
     }
 }
@@ -79,9 +85,10 @@ where
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
     Option<i64>: Encode<'a, DB> + Type<DB>,
+    Option<String>: Encode<'a, DB> + Type<DB>,
 {
     let mut sql = QueryBuilder::new(
-        "INSERT INTO exports (name, requested_by, format, view, summary, range_start, range_end, status, created_at) VALUES (",
+        "INSERT INTO exports (name, requested_by, format, view, summary, range_start, range_end, status, created_at, compression) VALUES (",
     );
     let mut v = sql.separated(", ");
     v.push_bind(new.name.clone())
@@ -92,7 +99,8 @@ where
         .push_bind(new.range_start)
         .push_bind(new.range_end)
         .push_bind(ExportStatus::Queued.as_str().to_string())
-        .push_bind(now);
+        .push_bind(now)
+        .push_bind(new.gzip.then(|| "gzip".to_string()));
     sql.push(format!(") RETURNING {COLUMNS}"));
     sql
 }

@@ -1,6 +1,7 @@
-//! `GET /api/v1/events/export?format=csv|ndjson&bom=1&quiet=1&<the list's view parameters>`: every
+//! `GET /api/v1/events/export?format=csv|ndjson|pdf&bom=1&quiet=1&<the list's view parameters>`: every
 //! event of a view, in the view's sort, streamed as CSV (the columns and the formula protection of
-//! `app::export::csv`) or as NDJSON (one event per line, as the list renders it).
+//! `app::export::csv`), as NDJSON (one event per line, as the list renders it) or as a PDF report
+//! (`app::export::pdf`, at most [`ExportLimits::pdf_rows`] events).
 //!
 //! The response is written page by page ([`PAGE`] events, keyset pagination), so the server holds
 //! one page whatever the export's size. Limits, each a 400 naming its parameter: the time range
@@ -11,10 +12,11 @@
 use app::events::query::{Cursor, EventQuery, MAX_LIMIT};
 use app::export::csv::BOM;
 use app::export::jobs::ExportFormat;
+use app::export::pdf::Report;
 use app::export::{
-    ExportLimits, Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, encode_page, record_export,
+    Encoder, ExportLimits, Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, record_export,
 };
-use app::filters::Filter;
+use app::filters::{Combine, Condition, Filter, Item};
 use app::store::{Store, StoreError};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -79,7 +81,7 @@ pub(super) fn parse_params(
             "format" => {
                 format = Some(
                     ExportFormat::parse(v)
-                        .ok_or_else(|| bad("format", "format must be csv or ndjson"))?,
+                        .ok_or_else(|| bad("format", "format must be csv, ndjson or pdf"))?,
                 )
             }
             "bom" => bom = flag("bom", v)?,
@@ -149,7 +151,7 @@ pub async fn export(
     let who = caller(&state.store, &headers).await?;
     let limits = state.export;
     let p = parse_params(&pairs, &state, limits)?;
-    let rows = check_rows(&state.store, &p.query, limits).await?;
+    let rows = check_rows(&state.store, &p.query, p.format, limits).await?;
     let audit = Audit {
         store: state.store.clone(),
         who,
@@ -171,7 +173,8 @@ pub async fn export(
             .unwrap_or_default(),
         p.format.as_str(),
     );
-    let body = Body::from_stream(pages(p.query, p.bom, audit));
+    let report = report("Audit Logs export", &p.query);
+    let body = Body::from_stream(pages(p.query, p.bom, report, audit));
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -189,20 +192,27 @@ pub async fn export(
 pub(super) async fn check_rows(
     store: &Store,
     query: &EventQuery,
+    format: ExportFormat,
     limits: ExportLimits,
 ) -> Result<u64, ApiError> {
-    let rows = match store.count_up_to(query, limits.max_rows + 1).await {
+    let (max, what) = match format {
+        ExportFormat::Pdf => (
+            limits.pdf_rows.min(limits.max_rows),
+            "the most one PDF report may hold; export CSV or JSON for more, or",
+        ),
+        _ => (limits.max_rows, "the most one export may hold;"),
+    };
+    let rows = match store.count_up_to(query, max + 1).await {
         Ok(c) => c.value,
         Err(StoreError::InvalidFilter(e)) => return Err(ApiError::Unprocessable(e.error, e.field)),
         Err(StoreError::InvalidQuery(e)) => return Err(ApiError::BadRequest(e.error, e.field)),
         Err(e) => return Err(ApiError::store(e)),
     };
-    if rows > limits.max_rows {
+    if rows > max {
         return Err(bad(
             "limit",
             format!(
-                "this view holds more than {} events, the most one export may hold; narrow the time range or the filter",
-                limits.max_rows
+                "this view holds more than {max} events, {what} narrow the time range or the filter"
             ),
         ));
     }
@@ -215,39 +225,48 @@ pub(super) async fn check_rows(
 fn pages(
     query: EventQuery,
     bom: bool,
+    report: Report,
     audit: Audit,
 ) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    let mut head = Vec::new();
+    if bom && audit.format == ExportFormat::Csv {
+        head.extend_from_slice(BOM.as_bytes());
+    }
+    let encoder = Encoder::new(audit.format, report, &mut head);
     futures::stream::unfold(
-        (Some(query), true, audit),
-        move |(q, first, mut audit)| async move {
-            let mut q = q?;
+        (Some((query, encoder)), head, audit),
+        |(state, mut out, mut audit)| async move {
+            let (mut q, mut encoder) = state?;
             let page = match audit.store.list(&q).await {
                 Ok(page) => page,
                 Err(e) => {
                     tracing::error!(error = %e, "export read failed");
                     let failed = Err(std::io::Error::other("the export could not be read"));
-                    return Some((failed, (None, false, audit)));
+                    return Some((failed, (None, Vec::new(), audit)));
                 }
             };
-            let mut out = Vec::with_capacity(page.events.len() * 256 + 512);
-            if first && bom && audit.format == ExportFormat::Csv {
-                out.extend_from_slice(BOM.as_bytes());
-            }
-            encode_page(audit.format, &page.events, first, &mut out);
+            out.reserve(page.events.len() * 256);
+            encoder.page(&page.events, &mut out);
             audit.rows += page.events.len() as u64;
             let next = match (page.next_cursor, page.events.last()) {
                 (Some(_), Some(last)) => {
                     q.cursor = Some(Cursor::after(last, q.sort));
-                    Some(q)
+                    Some((q, encoder))
                 }
                 _ => {
+                    encoder.finish(&mut out);
                     audit.complete = true;
                     None
                 }
             };
-            Some((Ok(Bytes::from(out)), (next, false, audit)))
+            Some((Ok(Bytes::from(out)), (next, Vec::new(), audit)))
         },
     )
+}
+
+/// What a PDF report of `query` says about itself.
+pub(super) fn report(title: &str, query: &EventQuery) -> Report {
+    Report::new(title, &summary(query), query.start, query.end, Utc::now())
 }
 
 /// An export under way; when dropped (the response ended, however it ended) it records the export
@@ -279,5 +298,54 @@ impl Drop for Audit {
                 tracing::error!(error = %e, "the export could not be recorded");
             }
         });
+    }
+}
+
+/// The view in words, for the history: "event is Login · outcome is failure · search “deploy”".
+pub(super) fn summary(q: &EventQuery) -> String {
+    let mut parts = Vec::new();
+    if let Some(e) = &q.event {
+        parts.push(format!("event is {e}"));
+    }
+    let condition = |c: &Condition| {
+        let values = c.values.join(", ");
+        if values.is_empty() {
+            format!("{} {}", c.field.label(), c.op.label())
+        } else {
+            format!("{} {} {values}", c.field.label(), c.op.label())
+        }
+    };
+    let join = |combine: Combine| match combine {
+        Combine::All => " and ",
+        Combine::Any => " or ",
+    };
+    let items: Vec<String> = q
+        .filter
+        .items
+        .iter()
+        .map(|item| match item {
+            Item::Condition(c) => condition(c),
+            Item::Group {
+                combine,
+                conditions,
+            } => {
+                let inner: Vec<String> = conditions.iter().map(condition).collect();
+                format!("({})", inner.join(join(*combine)))
+            }
+        })
+        .collect();
+    if !items.is_empty() {
+        parts.push(items.join(join(q.filter.combine)));
+    }
+    if let Some(s) = &q.search {
+        parts.push(format!("search “{s}”"));
+    }
+    if !q.hide.items.is_empty() {
+        parts.push("noisy events hidden".into());
+    }
+    if parts.is_empty() {
+        "every event".into()
+    } else {
+        parts.join(" · ")
     }
 }

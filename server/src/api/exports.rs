@@ -1,16 +1,15 @@
 //! Server exports with a history (`crate::exports`):
 //!
-//! - `POST /api/v1/exports` `{"name": "…", "format": "csv"|"ndjson", "view": "<the view's query
+//! - `POST /api/v1/exports` `{"name": "…", "format": "csv"|"ndjson"|"pdf", "view": "<the view's query
 //!   string>"}` checks the view and its limits like `GET /api/v1/events/export` (each a 400 naming
-//!   the problem), records the export Queued and starts it: 202 with the job.
+//!   the problem), records the export Queued and starts it: 202 with the job. `"gzip": true`
+//!   stores a CSV or NDJSON file gzip-compressed (`.csv.gz`, `.ndjson.gz`).
 //! - `GET /api/v1/exports`: the history, newest first (`{"exports": [...]}`).
 //! - `GET /api/v1/exports/{id}`: one job.
 //! - `GET /api/v1/exports/{id}/file`: the file of a Completed export (409 while it is Queued or
 //!   Running or after it Failed, 410 once it Expired), with its SHA-256 in `X-Export-Sha256`.
 
-use app::events::query::EventQuery;
 use app::export::jobs::{ExportJob, ExportStatus, NewExport};
-use app::filters::{Combine, Condition, Item};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -20,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::export::{caller, check_rows, parse_params};
+use super::export::{caller, check_rows, parse_params, summary};
 use crate::AppState;
 
 /// Exports the history shows.
@@ -33,6 +32,7 @@ pub struct NewExportBody {
     name: Option<String>,
     format: Option<String>,
     view: Option<String>,
+    gzip: Option<bool>,
 }
 
 fn bad(field: &str, error: impl Into<String>) -> ApiError {
@@ -54,6 +54,13 @@ pub async fn create(
         ));
     }
     let format = body.format.unwrap_or_else(|| "csv".into());
+    let gzip = body.gzip.unwrap_or(false);
+    if gzip && format == "pdf" {
+        return Err(bad(
+            "gzip",
+            "gzip applies to csv and ndjson; a PDF report is not compressed",
+        ));
+    }
     let view = body.view.unwrap_or_default();
     let view = view.trim_start_matches('?');
     let uri: Uri = format!("/?{view}")
@@ -67,7 +74,7 @@ pub async fn create(
     pairs.push(("format".into(), format));
     let limits = state.export;
     let p = parse_params(&pairs, &state, limits)?;
-    check_rows(&state.store, &p.query, limits).await?;
+    check_rows(&state.store, &p.query, p.format, limits).await?;
     let new = NewExport {
         name,
         requested_by: who.name.clone(),
@@ -76,6 +83,7 @@ pub async fn create(
         summary: summary(&p.query),
         range_start: p.query.start.map(|t| t.timestamp_millis()),
         range_end: p.query.end.map(|t| t.timestamp_millis()),
+        gzip,
     };
     let job = state
         .exports
@@ -155,7 +163,7 @@ pub async fn file(
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(job.format.content_type()),
+        HeaderValue::from_static(job.content_type()),
     );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", job.file_name())) {
         h.insert(header::CONTENT_DISPOSITION, v);
@@ -190,53 +198,4 @@ fn tokio_util_stream(
             Err(e) => Some((Err(e), None)),
         }
     })
-}
-
-/// The view in words, for the history: "event is Login · outcome is failure · search “deploy”".
-fn summary(q: &EventQuery) -> String {
-    let mut parts = Vec::new();
-    if let Some(e) = &q.event {
-        parts.push(format!("event is {e}"));
-    }
-    let condition = |c: &Condition| {
-        let values = c.values.join(", ");
-        if values.is_empty() {
-            format!("{} {}", c.field.label(), c.op.label())
-        } else {
-            format!("{} {} {values}", c.field.label(), c.op.label())
-        }
-    };
-    let join = |combine: Combine| match combine {
-        Combine::All => " and ",
-        Combine::Any => " or ",
-    };
-    let items: Vec<String> = q
-        .filter
-        .items
-        .iter()
-        .map(|item| match item {
-            Item::Condition(c) => condition(c),
-            Item::Group {
-                combine,
-                conditions,
-            } => {
-                let inner: Vec<String> = conditions.iter().map(condition).collect();
-                format!("({})", inner.join(join(*combine)))
-            }
-        })
-        .collect();
-    if !items.is_empty() {
-        parts.push(items.join(join(q.filter.combine)));
-    }
-    if let Some(s) = &q.search {
-        parts.push(format!("search “{s}”"));
-    }
-    if !q.hide.items.is_empty() {
-        parts.push("noisy events hidden".into());
-    }
-    if parts.is_empty() {
-        "every event".into()
-    } else {
-        parts.join(" · ")
-    }
 }
