@@ -6,6 +6,7 @@
 #   BENCH_EVENTS=100000 scripts/bench.sh
 #   BENCH_EVENTS=10000000 cargo bench -p server --bench queries   # the 10M-event query figures
 #   BENCH_SECONDS=60 cargo bench -p server --bench stream           # longer live tail runs
+#   scripts/bench-browser.sh                                        # the browser CSV, in Chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -21,3 +22,4 @@ if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null || [ -n "${AUDITLOG_TEST_PG_URL
 else
   echo "PostgreSQL benchmark skipped: no server at 127.0.0.1:5432 (set AUDITLOG_TEST_PG_URL)." >&2
 fi
+scripts/bench-browser.sh

@@ -319,6 +319,59 @@ async fn resuming_with_last_event_id_loses_and_repeats_nothing_while_events_keep
 }
 
 #[tokio::test]
+async fn many_streams_of_two_views_each_get_their_views_events_once_in_order_while_events_arrive() {
+    let app = spawn_app().await;
+    // Streams of one view share their reads of the store: each must still get every event of its
+    // view exactly once, in order.
+    let mut readers = Vec::new();
+    for i in 0..12 {
+        let query = if i % 2 == 0 { "" } else { "event=Calm" };
+        let mut reader = open(&app, query, None).await;
+        ready(&mut reader).await;
+        readers.push(tokio::spawn(async move {
+            let until = deadline(60);
+            let mut got = Vec::new();
+            loop {
+                let frame = next_message(&mut reader, until).await;
+                assert!(frame.is("audit_event"), "{frame:?}");
+                let e = frame.json();
+                got.push((frame.id(), e["event"].as_str().unwrap().to_string()));
+                if e["metadata"]["last"] == true {
+                    return got;
+                }
+            }
+        }));
+    }
+    let mut acked: Vec<(i64, String)> = Vec::new();
+    for n in 0..120usize {
+        let mut batch: Vec<Value> = (0..1 + n % 4)
+            .map(|k| event(if (n + k) % 3 == 0 { "Calm" } else { "Busy" }, 0))
+            .collect();
+        if n == 119 {
+            let mut last = event("Calm", 0);
+            last["metadata"] = json!({"last": true});
+            batch.push(last);
+        }
+        let names: Vec<String> = batch
+            .iter()
+            .map(|e| e["event"].as_str().unwrap().to_string())
+            .collect();
+        acked.extend(ingest(&app, batch).await.into_iter().zip(names));
+    }
+    acked.sort_unstable();
+    let calm: Vec<(i64, String)> = acked.iter().filter(|(_, n)| n == "Calm").cloned().collect();
+    for (i, reader) in readers.into_iter().enumerate() {
+        let got = reader.await.expect("reader");
+        let expected = if i % 2 == 0 { &acked } else { &calm };
+        assert_eq!(
+            &got, expected,
+            "stream {i}: its view's events, once each, in order"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_client_that_stops_reading_is_skipped_past_its_backlog_and_stalls_no_one() {
     let app = spawn_app().await;
     let max_backlog = LiveConfig::default().max_backlog as usize;

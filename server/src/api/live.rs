@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use super::ApiError;
 use super::read::parse_query;
 use super::rendered::Rendered;
+use super::shared_reads::SharedReads;
 
 /// How often an idle stream sends a comment line, so that proxies keep it open.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -88,6 +89,7 @@ pub struct Live {
     pub config: LiveConfig,
     pub stats: Arc<LiveStats>,
     pub(super) rendered: Arc<Rendered>,
+    pub(super) reads: Arc<SharedReads>,
     closing: watch::Sender<bool>,
 }
 
@@ -106,6 +108,7 @@ impl Live {
             },
             stats: Arc::default(),
             rendered: Arc::default(),
+            reads: Arc::default(),
             closing: watch::Sender::new(false),
         }
     }

@@ -9,6 +9,7 @@ mod live;
 mod poll;
 mod read;
 mod rendered;
+mod shared_reads;
 mod stats;
 mod stream;
 

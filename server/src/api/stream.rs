@@ -9,8 +9,9 @@
 //! - It reads from the store, never from memory shared with writers: the view's events after the
 //!   position and up to the newest id it knows committed, in id order, through the list's own WHERE
 //!   clause ([`app::store::Store::ids_after`]). Ids follow commit order on both stores, so
-//!   nothing committed can be passed over, and nothing uncommitted is ever sent. Each event's JSON
-//!   is read and rendered once per server, whatever the number of streams ([`Rendered`]).
+//!   nothing committed can be passed over, and nothing uncommitted is ever sent. Streams of the same
+//!   view share that read ([`SharedReads`]), and each event's JSON is read and rendered once per
+//!   server, whatever the number of streams ([`Rendered`]).
 //! - The change feed ([`app::store::Store::subscribe`]) only says when to read again and up to
 //!   which id. A lagging receiver or a re-connected PostgreSQL listener
 //!   ([`app::store::Store::feed_resets`]) makes it ask the store for the newest id instead: a lost
@@ -43,6 +44,7 @@ use tokio::time::Instant;
 
 use super::live::{LiveStats, parse_id, parse_params};
 use super::rendered::Rendered;
+use super::shared_reads::{SharedReads, view_key};
 use super::{ApiError, authenticate_reader};
 use crate::AppState;
 
@@ -78,6 +80,7 @@ pub async fn stream(
     let pos = resume.map_or(newest, |p| p.min(newest));
     // Counted from here; the tail's drop (when the response ends) counts it out.
     live.stats.opened();
+    let view = view_key(&params.query);
     let tail = Tail {
         store: state.store.clone(),
         query: params.query,
@@ -88,6 +91,8 @@ pub async fn stream(
         known: newest,
         pending: VecDeque::new(),
         rendered: Arc::clone(&live.rendered),
+        view,
+        reads: Arc::clone(&live.reads),
         last_read: None,
         batch: READ_BATCH.min(live.config.max_backlog),
         max_backlog: live.config.max_backlog,
@@ -148,6 +153,9 @@ struct Tail {
     /// Events read and not yet sent (id and JSON), ascending; at most `batch`.
     pending: VecDeque<(i64, Arc<str>)>,
     rendered: Arc<Rendered>,
+    /// The view's key and the reads it shares with the other streams of the same view.
+    view: Arc<str>,
+    reads: Arc<SharedReads>,
     last_read: Option<Instant>,
     batch: u64,
     max_backlog: u64,
@@ -210,14 +218,25 @@ impl Tail {
     }
 
     /// Reads the view after `pos` up to `known` into `pending`, one batch at most; or, when more
-    /// than `max_backlog` events are waiting, skips them all. The database says which ids; their
-    /// JSON comes from the server's shared [`Rendered`] events.
+    /// than `max_backlog` events are waiting, skips them all. The database says which ids, in a
+    /// read shared with the streams of the same view ([`SharedReads`]: it may end before or after
+    /// `known`); their JSON comes from the server's shared [`Rendered`] events.
     async fn read(&mut self) -> Result<Option<Skipped>, StoreError> {
         let limit = u32::try_from(self.batch + 1).unwrap_or(u32::MAX);
-        let mut ids = self
-            .store
-            .ids_after(&self.query, self.pos, self.known, limit)
+        let answer = self
+            .reads
+            .ids_after(
+                &self.store,
+                &self.view,
+                &self.query,
+                self.pos,
+                self.known,
+                limit,
+            )
             .await?;
+        let mut ids = answer.ids.to_vec();
+        // Every id up to the answer's end was committed, whoever read it.
+        self.known = self.known.max(answer.upto);
         if ids.len() as u64 > self.batch {
             // More than one batch is waiting: is it more than this client may fall behind?
             let cap = COUNT_CAP.max(self.max_backlog);
@@ -227,7 +246,7 @@ impl Tail {
                 .await?;
             if !backlog.exact || backlog.value > self.max_backlog {
                 self.stats.add_skipped(backlog.value);
-                self.pos = self.known;
+                self.pos = answer.upto;
                 return Ok(Some(Skipped {
                     skipped: backlog.value,
                     exact: backlog.exact,
@@ -235,9 +254,9 @@ impl Tail {
                 }));
             }
             ids.truncate(self.batch as usize);
-            self.pos = ids.last().copied().unwrap_or(self.known);
+            self.pos = ids.last().copied().unwrap_or(answer.upto);
         } else {
-            self.pos = self.known;
+            self.pos = answer.upto;
         }
         let events = self.rendered.get(&self.store, &ids).await?;
         self.pending.extend(events);
