@@ -129,9 +129,9 @@ impl SqliteStore {
         if sqlite_search::serves(q) {
             return sqlite_search::list(&self.pool, q).await;
         }
-        let mut sql = rows::list_query::<Sqlite>(q, Dialect::Sqlite)?;
-        let rows: Vec<EventRow> = sql.build_query_as().fetch_all(&self.pool).await?;
-        rows::into_page(q, rows)
+        let mut sql = rows::packed_list_query::<Sqlite>(q, Dialect::Sqlite)?;
+        let packed: String = sql.build_query_scalar().fetch_one(&self.pool).await?;
+        rows::into_page(q, rows::unpack(&packed)?)
     }
 
     pub(super) async fn get(&self, id: i64) -> Result<Option<Event>, StoreError> {

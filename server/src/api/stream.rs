@@ -246,7 +246,7 @@ impl Tail {
                 .await?;
             if !backlog.exact || backlog.value > self.max_backlog {
                 self.stats.add_skipped(backlog.value);
-                self.pos = answer.upto;
+                self.pos = self.known;
                 return Ok(Some(Skipped {
                     skipped: backlog.value,
                     exact: backlog.exact,
