@@ -265,7 +265,7 @@ fn pages(
 }
 
 /// What a PDF report of `query` says about itself.
-pub(super) fn report(title: &str, query: &EventQuery) -> Report {
+fn report(title: &str, query: &EventQuery) -> Report {
     Report::new(title, &summary(query), query.start, query.end, Utc::now())
 }
 
