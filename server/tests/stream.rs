@@ -561,22 +561,10 @@ async fn bad_parameters_are_400_naming_the_field() {
     app.stop().await;
 }
 
-async fn poll(app: &TestApp, query: &str) -> Value {
-    let resp = app
-        .client
-        .get(app.url(&format!("{POLL}?{query}")))
-        .bearer_auth(&app.key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200, "{query}");
-    resp.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn polling_pages_through_what_followed_an_id_and_says_where_to_continue() {
     let app = spawn_app().await;
-    let empty = poll(&app, "").await;
+    let empty = app.poll("").await;
     assert_eq!(
         empty,
         json!({"events": [], "resume_after": 0, "more": false})
@@ -585,20 +573,22 @@ async fn polling_pages_through_what_followed_an_id_and_says_where_to_continue() 
     let ids = ingest(&app, named("Polled", 5)).await;
     let others = ingest(&app, named("Other", 2)).await;
     // Without `after`: nothing, and where to start.
-    let start = poll(&app, "event=Polled").await;
+    let start = app.poll("event=Polled").await;
     assert_eq!(start["events"], json!([]));
     assert_eq!(start["resume_after"], others[1]);
 
-    let first = poll(&app, "after=0&event=Polled&limit=3").await;
+    let first = app.poll("after=0&event=Polled&limit=3").await;
     assert_eq!(ids_of(first["events"].as_array().unwrap()), ids[..3]);
     assert_eq!(first["more"], true);
     assert_eq!(first["resume_after"], ids[2]);
-    let rest = poll(&app, &format!("after={}&event=Polled&limit=3", ids[2])).await;
+    let rest = app
+        .poll(&format!("after={}&event=Polled&limit=3", ids[2]))
+        .await;
     assert_eq!(ids_of(rest["events"].as_array().unwrap()), ids[3..]);
     assert_eq!(rest["more"], false);
     // A complete answer continues after the newest id, past the events outside the view.
     assert_eq!(rest["resume_after"], others[1]);
-    let none = poll(&app, &format!("after={}&event=Polled", others[1])).await;
+    let none = app.poll(&format!("after={}&event=Polled", others[1])).await;
     assert_eq!(none["events"], json!([]));
     assert_eq!(none["resume_after"], others[1]);
 
@@ -606,7 +596,7 @@ async fn polling_pages_through_what_followed_an_id_and_says_where_to_continue() 
     let (_, list) = app.list("limit=2000&start=0&event=Polled").await;
     let mut listed = list["events"].as_array().unwrap().clone();
     listed.reverse();
-    let all = poll(&app, "after=0&event=Polled").await;
+    let all = app.poll("after=0&event=Polled").await;
     assert_eq!(all["events"], Value::Array(listed));
     app.stop().await;
 }

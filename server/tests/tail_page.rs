@@ -6,20 +6,8 @@ mod common;
 
 use app::filters::{Combine, Condition, Field, Filter, Item, Op};
 use app::tail::view_query;
-use common::{TestApp, event, get_events, spawn_app};
+use common::{event, get_events, spawn_app};
 use serde_json::{Value, json};
-
-async fn poll(app: &TestApp, query: &str) -> Value {
-    let resp = app
-        .client
-        .get(app.url(&format!("/api/v1/events/poll?{query}")))
-        .bearer_auth(&app.key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200, "{query}");
-    resp.json().await.unwrap()
-}
 
 fn ids(events: &Value) -> Vec<i64> {
     let mut ids: Vec<i64> = events
@@ -96,7 +84,7 @@ async fn the_pages_tail_query_means_what_the_list_means() {
     ];
     for (start, end, name, filter, search) in views {
         let query = view_query(start, end, name, &filter, search, false);
-        let tail = poll(&app, &format!("{query}&after=0")).await;
+        let tail = app.poll(&format!("{query}&after=0")).await;
         assert_eq!(tail["more"], false);
 
         let mut pairs = vec![("limit".to_string(), "2000".to_string())];
@@ -125,14 +113,12 @@ async fn the_pages_tail_query_means_what_the_list_means() {
     }
 
     // "Hide noisy events" on the page is `quiet` on the tail.
-    let quiet = poll(
-        &app,
-        &format!(
+    let quiet = app
+        .poll(&format!(
             "{}&after=0",
             view_query(None, None, None, &Filter::default(), None, true)
-        ),
-    )
-    .await;
+        ))
+        .await;
     let names: Vec<&str> = quiet["events"]
         .as_array()
         .unwrap()

@@ -13,6 +13,7 @@ pub mod model;
 pub mod noise;
 pub mod page;
 pub mod query;
+mod request;
 pub mod stats;
 pub mod stats_api;
 mod stats_panel;

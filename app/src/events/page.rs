@@ -1,7 +1,7 @@
 //! Settings › Audit Logs: the event table, with the view (time range, event name, UTC switch)
 //! kept in the URL, and the drawer of one event (a child route, see [`super::drawer`]).
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::Outlet;
@@ -10,12 +10,13 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use super::api::{event_names, list_events};
 use super::drawer::{DrawerContext, drawer_event, event_path};
 use super::export_history::ExportHistory;
-use super::export_menu::{ExportMenu, ExportRequest};
+use super::export_menu::ExportMenu;
 use super::filter_bar::FilterBar;
 use super::live::{LiveControls, LiveNotices, TailKey, live_tail};
 use super::model::Event;
 use super::noise::noisy_events;
 use super::query::{Dir, EventPage, Sort, SortKey};
+use super::request::{Request, bounds};
 use super::stats_api::view_stats;
 use super::stats_panel::stats_view;
 use super::table::EventTable;
@@ -23,112 +24,7 @@ use super::time::{Zone, browser_zone};
 use super::time_picker::TimePicker;
 use super::view::View;
 use crate::export::{ExportLimits, export_limits};
-use crate::filters::{Condition, Field, Filter, Item, Op};
-use crate::tail::view_query;
-use crate::timerange::{DEFAULT_WEEK_START, TimeRange, UtcZone};
-
-/// The half-open bounds, in epoch milliseconds, of `range` for a viewer in `zone` right now.
-fn bounds(range: &TimeRange, zone: &Zone) -> (Option<i64>, Option<i64>) {
-    let now = Utc::now();
-    let resolved = match zone {
-        Zone::Utc => range.resolve(now, &UtcZone, DEFAULT_WEEK_START),
-        Zone::Local(_) => resolve_local(range, now),
-    };
-    match resolved {
-        Some((a, b)) => (Some(a.timestamp_millis()), Some(b.timestamp_millis())),
-        None => (None, None),
-    }
-}
-
-#[cfg(feature = "hydrate")]
-fn resolve_local(range: &TimeRange, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    range.resolve(
-        now,
-        &crate::timerange::BrowserZone::new(),
-        DEFAULT_WEEK_START,
-    )
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn resolve_local(range: &TimeRange, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    range.resolve(now, &UtcZone, DEFAULT_WEEK_START)
-}
-
-/// What one read asks the server for: resolved bounds, the event name and the filter.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Request {
-    start: Option<i64>,
-    end: Option<i64>,
-    event: Option<String>,
-    filter: Filter,
-    search: Option<String>,
-    quiet: bool,
-    sort: Sort,
-}
-
-impl Request {
-    /// The live tail's query for this view.
-    fn tail_query(&self) -> String {
-        view_query(
-            self.start,
-            self.end,
-            self.event.as_deref(),
-            &self.filter,
-            self.search.as_deref(),
-            self.quiet,
-        )
-    }
-
-    /// What "Export" needs for this view.
-    fn export(&self, limits: ExportLimits) -> ExportRequest {
-        let mut query = self.tail_query();
-        if self.sort != Sort::default() {
-            let sep = if query.is_empty() { "" } else { "&" };
-            query.push_str(&format!("{sep}sort={}", self.sort.to_param()));
-        }
-        let day = |ms: i64| {
-            DateTime::from_timestamp_millis(ms)
-                .map(|t| t.format("%Y-%m-%d").to_string())
-                .unwrap_or_default()
-        };
-        let from = self.start.map_or_else(|| "all".to_string(), day);
-        let to = day(self
-            .end
-            .map_or_else(|| Utc::now().timestamp_millis(), |e| e - 1));
-        let max_days = limits.max_days;
-        let span_ok = match (self.start, self.end) {
-            (Some(s), Some(e)) => e - s <= i64::from(max_days) * 86_400_000,
-            (Some(s), None) => {
-                Utc::now().timestamp_millis() - s <= i64::from(max_days) * 86_400_000
-            }
-            _ => false,
-        };
-        ExportRequest {
-            start: self.start,
-            end: self.end,
-            event: self.event.clone(),
-            filter_json: self.filter_json(),
-            search: self.search.clone(),
-            quiet: self.quiet,
-            sort: self.sort.to_param(),
-            query,
-            file_stem: format!("Audit_Logs_{from}_to_{to}"),
-            server_refuses: (!span_ok).then(|| {
-                format!(
-                    "Server exports cover at most {max_days} days: choose a shorter time range."
-                )
-            }),
-        }
-    }
-
-    fn filter_json(&self) -> String {
-        if self.filter.is_empty() {
-            String::new()
-        } else {
-            serde_json::to_string(&self.filter).unwrap_or_default()
-        }
-    }
-}
+use crate::filters::{Condition, Field, Item, Op};
 
 /// A click on a value in the table: filter by it ("is"), or exclude it ("is not") with a modifier
 /// key held.

@@ -121,6 +121,20 @@ impl TestApp {
             .expect("request")
     }
 
+    /// GETs `/api/v1/events/poll?<query>` with the test key; asserts a 200 and returns the body.
+    #[allow(dead_code)]
+    pub async fn poll(&self, query: &str) -> Value {
+        let resp = self
+            .client
+            .get(self.url(&format!("/api/v1/events/poll?{query}")))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), 200, "{query}");
+        resp.json().await.expect("json body")
+    }
+
     pub async fn post_with_key(&self, body: &Value, idempotency_key: &str) -> reqwest::Response {
         self.client
             .post(self.url("/api/v1/events"))
