@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use app::store::testing::TestDatabase;
-use common::sse::{Frame, SseReader};
+use common::tail::{
+    deadline, events_until, ids_of, ingest, ingested_ids, named, next_message, open, open_at, ready,
+};
 use common::{TestApp, event, spawn_app, spawn_app_with, start};
 use serde_json::{Value, json};
 use server::api::LiveConfig;
@@ -17,102 +19,6 @@ use tokio::time::{Instant, timeout_at};
 
 const STREAM: &str = "/api/v1/events/stream";
 const POLL: &str = "/api/v1/events/poll";
-
-fn deadline(secs: u64) -> Instant {
-    Instant::now() + Duration::from_secs(secs)
-}
-
-/// Opens the stream with the test key; `query` is a raw query string.
-async fn open(app: &TestApp, query: &str, last_event_id: Option<i64>) -> SseReader {
-    open_at(&app.client, &app.base, &app.key, query, last_event_id).await
-}
-
-async fn open_at(
-    client: &reqwest::Client,
-    base: &str,
-    key: &str,
-    query: &str,
-    last_event_id: Option<i64>,
-) -> SseReader {
-    let mut req = client
-        .get(format!("{base}{STREAM}?{query}"))
-        .bearer_auth(key);
-    if let Some(id) = last_event_id {
-        req = req.header("Last-Event-ID", id.to_string());
-    }
-    let resp = req.send().await.expect("request");
-    assert_eq!(resp.status(), 200, "{query}");
-    assert_eq!(
-        resp.headers()["content-type"].to_str().ok(),
-        Some("text/event-stream")
-    );
-    SseReader::new(resp)
-}
-
-/// The next message that is not a keep-alive comment.
-async fn next_message(reader: &mut SseReader, until: Instant) -> Frame {
-    loop {
-        let frame = timeout_at(until, reader.next())
-            .await
-            .expect("a message before the deadline")
-            .expect("the stream is still open");
-        if frame.event.is_some() {
-            return frame;
-        }
-    }
-}
-
-/// Reads the `ready` message every stream starts with; returns where the stream starts.
-async fn ready(reader: &mut SseReader) -> i64 {
-    let frame = next_message(reader, deadline(10)).await;
-    assert!(frame.is("ready"), "{frame:?}");
-    let at = frame.json()["resume_after"].as_i64().expect("resume_after");
-    assert_eq!(frame.id(), at);
-    at
-}
-
-/// Events received until one with an id of at least `last` (no `skipped` allowed).
-async fn events_until(reader: &mut SseReader, last: i64) -> Vec<Value> {
-    let until = deadline(20);
-    let mut got = Vec::new();
-    loop {
-        let frame = next_message(reader, until).await;
-        assert!(frame.is("audit_event"), "{frame:?}");
-        let e = frame.json();
-        assert_eq!(e["id"].as_i64(), Some(frame.id()), "id: is the event's id");
-        got.push(e);
-        if frame.id() >= last {
-            return got;
-        }
-    }
-}
-
-fn ids_of(events: &[Value]) -> Vec<i64> {
-    events
-        .iter()
-        .map(|e| e["id"].as_i64().expect("id"))
-        .collect()
-}
-
-/// Posts these events in one request; returns their ids.
-async fn ingest(app: &TestApp, events: Vec<Value>) -> Vec<i64> {
-    let resp = app.post(&Value::Array(events)).await;
-    assert_eq!(resp.status(), 201);
-    ingested_ids(&resp.json().await.expect("json"))
-}
-
-fn ingested_ids(body: &Value) -> Vec<i64> {
-    body["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| r["id"].as_i64().expect("stored"))
-        .collect()
-}
-
-fn named(name: &str, n: usize) -> Vec<Value> {
-    (0..n).map(|_| event(name, 0)).collect()
-}
 
 #[tokio::test]
 async fn new_events_arrive_in_id_order_rendered_as_the_list_renders_them() {
@@ -558,46 +464,6 @@ async fn bad_parameters_are_400_naming_the_field() {
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["field"], field, "{path}?{query}: {body}");
     }
-    app.stop().await;
-}
-
-#[tokio::test]
-async fn polling_pages_through_what_followed_an_id_and_says_where_to_continue() {
-    let app = spawn_app().await;
-    let empty = app.poll("").await;
-    assert_eq!(
-        empty,
-        json!({"events": [], "resume_after": 0, "more": false})
-    );
-
-    let ids = ingest(&app, named("Polled", 5)).await;
-    let others = ingest(&app, named("Other", 2)).await;
-    // Without `after`: nothing, and where to start.
-    let start = app.poll("event=Polled").await;
-    assert_eq!(start["events"], json!([]));
-    assert_eq!(start["resume_after"], others[1]);
-
-    let first = app.poll("after=0&event=Polled&limit=3").await;
-    assert_eq!(ids_of(first["events"].as_array().unwrap()), ids[..3]);
-    assert_eq!(first["more"], true);
-    assert_eq!(first["resume_after"], ids[2]);
-    let rest = app
-        .poll(&format!("after={}&event=Polled&limit=3", ids[2]))
-        .await;
-    assert_eq!(ids_of(rest["events"].as_array().unwrap()), ids[3..]);
-    assert_eq!(rest["more"], false);
-    // A complete answer continues after the newest id, past the events outside the view.
-    assert_eq!(rest["resume_after"], others[1]);
-    let none = app.poll(&format!("after={}&event=Polled", others[1])).await;
-    assert_eq!(none["events"], json!([]));
-    assert_eq!(none["resume_after"], others[1]);
-
-    // The events are those of the list.
-    let (_, list) = app.list("limit=2000&start=0&event=Polled").await;
-    let mut listed = list["events"].as_array().unwrap().clone();
-    listed.reverse();
-    let all = app.poll("after=0&event=Polled").await;
-    assert_eq!(all["events"], Value::Array(listed));
     app.stop().await;
 }
 

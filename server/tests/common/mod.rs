@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod sse;
+pub mod tail;
 
 use std::sync::Arc;
 
