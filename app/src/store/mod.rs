@@ -29,6 +29,7 @@ macro_rules! run {
     };
 }
 
+mod branches;
 mod exports;
 mod filter_sql;
 #[cfg(test)]
@@ -208,6 +209,26 @@ impl Store {
 
     /// One page of events, in the query's order (newest first by default).
     pub async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
+        if let Some(parts) = branches::split(q) {
+            // Validates the whole query as the plain plan would: the parts leave a condition out.
+            match &self.backend {
+                Backend::Sqlite(_) => {
+                    rows::list_query::<sqlx::Sqlite>(q, filter_sql::Dialect::Sqlite)?;
+                }
+                Backend::Postgres(_) => {
+                    rows::list_query::<sqlx::Postgres>(q, filter_sql::Dialect::Postgres)?;
+                }
+            }
+            let mut pages = Vec::with_capacity(parts.len());
+            for part in &parts {
+                pages.push(self.list_plain(part).await?);
+            }
+            return Ok(branches::merge(q, pages));
+        }
+        self.list_plain(q).await
+    }
+
+    async fn list_plain(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.list(q).await,
             Backend::Postgres(s) => s.list(q).await,

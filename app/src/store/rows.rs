@@ -252,7 +252,8 @@ pub(super) fn push_where_in<'a, DB>(
     filter_sql::push_filter(sql, &q.filter, dialect);
     filter_sql::push_filter(sql, &q.hide, dialect);
     if let Some(text) = &q.search {
-        search_sql::push_search(sql, text, dialect, ids);
+        let keys = super::sqlite_search::key_range(q.start, q.end);
+        search_sql::push_search(sql, text, dialect, keys, ids);
     }
     if let Some((after, upto)) = ids {
         sql.push(" AND id > ")

@@ -6,8 +6,10 @@
 //! `!`, parenthesis or `NEAR` operator survives as syntax), each word is quoted or suffixed here,
 //! and the whole expression is one bound parameter.
 //!
-//! - SQLite: `id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)` with `"w1"* "w2"*`
-//!   (FTS5: a quoted string followed by `*` is a prefix query; juxtaposition is AND).
+//! - SQLite: `search_key IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid …)`
+//!   with `"w1"* "w2"*` (FTS5: a quoted string followed by `*` is a prefix query; juxtaposition is
+//!   AND); the index's rowids are the events' search keys (migration 0009), bounded by the keys of
+//!   the time range.
 //! - PostgreSQL: `search_vec @@ to_tsquery('simple', $n)` with `w1:* & w2:*`.
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
@@ -35,13 +37,15 @@ fn tsquery(words: &[String]) -> String {
 }
 
 /// Appends ` AND …` restricting the list to events matching `query`; nothing when it has no words
-/// (an empty or punctuation-only search restricts nothing, as in the reference). `ids`, an
-/// `(after, upto]` id range the caller also applies to `events`, bounds SQLite's index lookup:
-/// FTS5 reads only that rowid range of each word's entries instead of all of them.
+/// (an empty or punctuation-only search restricts nothing, as in the reference). On SQLite the
+/// index lookup reads only the search keys `keys` (those of the view's time range, see
+/// `sqlite_search::key_range`) and, when `ids` is an `(after, upto]` id range the caller also
+/// applies to `events` (the live tail), only the keys of those events.
 pub(super) fn push_search<'a, DB>(
     sql: &mut QueryBuilder<'a, DB>,
     query: &str,
     d: Dialect,
+    keys: (i64, i64),
     ids: Option<(i64, i64)>,
 ) where
     DB: Database,
@@ -54,13 +58,23 @@ pub(super) fn push_search<'a, DB>(
     }
     match d {
         Dialect::Sqlite => {
-            sql.push(" AND id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
-                .push_bind(fts5_match(&words));
+            sql.push(" AND search_key IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
+                .push_bind(fts5_match(&words))
+                .push(" AND rowid >= ")
+                .push_bind(keys.0)
+                .push(" AND rowid <= ")
+                .push_bind(keys.1);
             if let Some((after, upto)) = ids {
-                sql.push(" AND rowid > ")
+                // New events are mostly recent: their keys span a narrow range.
+                for (op, agg) in [(">=", "min"), ("<=", "max")] {
+                    sql.push(format!(
+                        " AND rowid {op} (SELECT {agg}(search_key) FROM events WHERE id > "
+                    ))
                     .push_bind(after)
-                    .push(" AND rowid <= ")
-                    .push_bind(upto);
+                    .push(" AND id <= ")
+                    .push_bind(upto)
+                    .push(")");
+                }
             }
             sql.push(")");
         }
@@ -95,14 +109,14 @@ pub(super) fn fts5_match_terms(words: &[(String, Option<Vec<String>>)]) -> Strin
 }
 
 /// SQLite only: ` AND …` restricting the list to events matching the MATCH expression `expr`
-/// among ids `lo..=hi`, which FTS5 reads as a rowid range of its lists (see `sqlite_search`).
-pub(super) fn push_match_between<'a>(
-    sql: &mut QueryBuilder<'a, sqlx::Sqlite>,
+/// whose search keys lie in `lo..=hi` (see `sqlite_search`).
+pub(super) fn push_match_keys(
+    sql: &mut QueryBuilder<'_, sqlx::Sqlite>,
     expr: String,
     lo: i64,
     hi: i64,
 ) {
-    sql.push(" AND id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
+    sql.push(" AND search_key IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
         .push_bind(expr)
         .push(" AND rowid >= ")
         .push_bind(lo)

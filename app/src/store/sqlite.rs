@@ -426,9 +426,11 @@ async fn insert_events(
     let mut sql = QueryBuilder::<Sqlite>::new(
         "INSERT INTO events (id, occurred_at, received_at, event, category, action, outcome, \
          actor_id, actor_name, actor_type, actor_email, target_type, target_id, target_name, ip, \
-         user_agent, source, description, metadata, changes, idem_scope, idem_key, ip_bin) ",
+         user_agent, source, description, metadata, changes, idem_scope, idem_key, ip_bin, \
+         search_key) ",
     );
-    sql.push_values(rows, |mut row, (id, scope, ev)| {
+    let keys = super::sqlite_search::assign_keys(tx, rows).await?;
+    sql.push_values(rows.iter().zip(&keys), |mut row, ((id, scope, ev), key)| {
         let b = &ev.body;
         let target = b.target.as_ref();
         row.push_bind(*id)
@@ -457,14 +459,15 @@ async fn insert_events(
             )
             .push_bind(ev.idempotency_key.as_ref().map(|_| *scope))
             .push_bind(ev.idempotency_key.as_deref())
-            .push_bind(super::sqlite_ip::ip_bin(b.ip.as_deref()));
+            .push_bind(super::sqlite_ip::ip_bin(b.ip.as_deref()))
+            .push_bind(*key);
     });
     sql.build().execute(&mut *tx).await?;
-    // The search index (migration 0003), in the same transaction: it can never miss a committed
-    // event or hold one that rolled back.
+    // The search index (migrations 0003 and 0009), in the same transaction: it can never miss a
+    // committed event or hold one that rolled back.
     let mut fts = QueryBuilder::<Sqlite>::new("INSERT INTO events_fts (rowid, text) ");
-    fts.push_values(rows, |mut row, (id, _, ev)| {
-        row.push_bind(*id).push_bind(search::search_text(&ev.body));
+    fts.push_values(rows.iter().zip(&keys), |mut row, ((_, _, ev), key)| {
+        row.push_bind(*key).push_bind(search::search_text(&ev.body));
     });
     fts.build().execute(&mut *tx).await?;
     Ok(())

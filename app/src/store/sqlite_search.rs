@@ -1,55 +1,126 @@
-//! Free-text search on SQLite without reading every match: the list sorted by time (or Seq) walks
-//! the time range in order, a chunk at a time, and asks the search index only about the ids of
-//! that chunk.
+//! Free-text search on SQLite without reading every match: the search index returns the matches
+//! of the words in the list's own order, a chunk at a time, and the page is looked for among those.
 //!
-//! The plain plan (`id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)` in the list
-//! query) reads every indexed event the words match, whatever the time range, and sorts them by
-//! time to return one page: about 100 ms for a common word at a million events, ten times that at
-//! ten million. Here, a chunk is the next `n` events of the time range in the list's order (from
-//! the `events_time` index alone, no table rows), and the page's rows are looked for among those
-//! only: their search-index rows are read within the chunk's smallest and largest id. FTS5 seeks
-//! a word's list to a rowid range, but merges a prefix's lists in full first, so each searched
-//! word is first spelled out as the indexed words it begins (the vocabulary of migration 0006;
-//! a word beginning more than [`MAX_TERMS`] stays a prefix query). Ids are handed out in commit order,
-//! so for events that arrive as they happen a chunk's ids form a narrow range; when they do not
-//! (a back-filled history), the range is wider: past [`SPREAD`] ids per event the walk hands the
-//! page to the plain plan rather than read nearly every match once per chunk.
+//! The index's rowid is each event's search key (migration 0009): `occurred_at * 2^20 + n`, `n`
+//! counting the earlier-stored events of the same millisecond, so keys sort exactly as the list
+//! sorted by time does, by `(occurred_at, id)`, and a time range is a key range. FTS5 walks a
+//! word's entries in rowid order from any point of that range (`ORDER BY rowid DESC` with rowid
+//! bounds) and merges several words' lists as it goes, so the first chunk of matches costs about
+//! as much as the page. FTS5 merges a prefix's lists in full first, though, so each searched word
+//! is first spelled out as the indexed words it begins (the vocabulary of migration 0006; a word
+//! beginning more than [`MAX_TERMS`] stays a prefix query).
 //!
-//! Correctness does not rest on that: a chunk is exactly the events of the time range between the
-//! previous position (exclusive) and the chunk's last key (inclusive), the query for its rows
-//! repeats the view's whole WHERE clause and is bounded by those two positions, and consecutive
-//! chunks meet without a gap. Chunks double from [`FIRST_CHUNK`] up to [`MAX_CHUNK`] events; after
-//! [`WALK_BUDGET`] events without a full page (a rare word, or a search narrowed further by a
-//! filter) the rest of the page comes from the plain plan, whose cost is then bounded by the few
-//! matches there are.
+//! A chunk's events are then read by key and checked against the view's whole WHERE clause (its
+//! filters and time range); matches that fail it are skipped. Consecutive chunks are adjacent key
+//! ranges, so nothing is skipped or repeated. Chunks double from [`FIRST_CHUNK`] up to
+//! [`MAX_CHUNK`]; after [`WALK_BUDGET`] matches without a full page (a common word narrowed by a
+//! rare filter) the rest of the page comes from one query that lets the planner start from the
+//! filter instead, bounded to the keys not walked yet.
+//!
+//! Only the order by time is served this way; a search sorted otherwise (or by Seq, which is not
+//! the key order for a back-filled history) uses the plain plan of `search_sql::push_search`,
+//! whose index lookup is bounded by the time range's keys.
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::StoreError;
 use super::filter_sql::Dialect;
 use super::rows::{self, EVENT_COLUMNS, EventRow, push_where};
 use super::search_sql;
 use super::sort_sql;
-use crate::events::query::{Cursor, Dir, EventPage, EventQuery, SortKey, SortValue};
+use crate::events::model::NewEvent;
+use crate::events::query::{Dir, EventPage, EventQuery, SortKey};
 use crate::filters::search;
+
+/// Bits of a search key below the millisecond: room for 2^20 events in one millisecond.
+const KEY_SHIFT: u32 = 20;
+/// The first millisecond whose keys would not fit an i64 (2248-05-15).
+const KEY_END_MS: i64 = 1 << (63 - KEY_SHIFT);
 
 // Unit tests use tiny chunks so that their small stores cross many chunk boundaries and reach the
 // budget (store::search_tests compares every page with a reference).
-/// Events in the first chunk: a page of 50 when about one event in ten matches.
-const FIRST_CHUNK: i64 = if cfg!(test) { 3 } else { 512 };
+/// Matches in the first chunk (at least the page).
+const FIRST_CHUNK: i64 = if cfg!(test) { 3 } else { 64 };
 /// The largest chunk.
-const MAX_CHUNK: i64 = if cfg!(test) { 20 } else { 16_384 };
-/// How many ids per event of a chunk its id range may span before the walk gives up (see
-/// [`narrow`]). Unit tests walk whatever the spread, to check the walk itself.
-const SPREAD: i64 = if cfg!(test) { i64::MAX / 4 } else { 8 };
+const MAX_CHUNK: i64 = if cfg!(test) { 20 } else { 8_192 };
 /// A word that begins more indexed words than this stays a prefix query.
 const MAX_TERMS: i64 = 64;
-/// Events walked before the rest of the page is left to the plain plan.
+/// Matches walked before the rest of the page is left to the planner.
 const WALK_BUDGET: usize = if cfg!(test) { 150 } else { 40_000 };
 
-/// Whether [`list`] serves `q`: a search with words, in the order of time or of Seq.
+/// The smallest search key of millisecond `ms` (clamped to the keys' range).
+fn key_floor(ms: i64) -> i64 {
+    ms.clamp(0, KEY_END_MS - 1) << KEY_SHIFT
+}
+
+/// The search keys `lo..=hi` of the time range `start..end` (either side open).
+pub(super) fn key_range(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> (i64, i64) {
+    let lo = start.map_or(0, |t| key_floor(t.timestamp_millis()));
+    let hi = end.map_or(i64::MAX, |t| {
+        let ms = t.timestamp_millis();
+        if ms >= KEY_END_MS {
+            i64::MAX
+        } else {
+            key_floor(ms) - 1
+        }
+    });
+    (lo, hi)
+}
+
+/// The search keys of `rows`, in order, for the writer (migration 0009): per millisecond, one more
+/// than the largest key stored so far, which the same transaction's earlier rows are part of.
+pub(super) async fn assign_keys(
+    tx: &mut SqliteConnection,
+    rows: &[(i64, &str, &NewEvent)],
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut next: HashMap<i64, i64> = HashMap::new();
+    for (_, _, ev) in rows {
+        let ms = ev.body.occurred_at.timestamp_millis();
+        if !(0..KEY_END_MS).contains(&ms) {
+            // Ingest accepts 1970 to now + 5 minutes only.
+            return Err(sqlx::Error::Protocol(format!(
+                "occurred_at {ms} is outside the search keys' range"
+            )));
+        }
+        next.insert(ms, ms << KEY_SHIFT);
+    }
+    let list = serde_json::to_string(&next.keys().collect::<Vec<_>>())
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let stored: Vec<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT value, (SELECT max(search_key) FROM events \
+                        WHERE search_key >= value << 20 AND search_key < (value + 1) << 20) \
+         FROM json_each(?)",
+    )
+    .bind(list)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (ms, max) in stored {
+        if let Some(max) = max {
+            next.insert(ms, max + 1);
+        }
+    }
+    rows.iter()
+        .map(|(_, _, ev)| {
+            let ms = ev.body.occurred_at.timestamp_millis();
+            let key = next.get_mut(&ms).expect("every millisecond was looked up");
+            if *key >= (ms + 1) << KEY_SHIFT {
+                return Err(sqlx::Error::Protocol(format!(
+                    "more than {} events at the millisecond {ms}",
+                    1 << KEY_SHIFT
+                )));
+            }
+            *key += 1;
+            Ok(*key - 1)
+        })
+        .collect()
+}
+
+/// Whether [`list`] serves `q`: a search with words, in the order of time.
 pub(super) fn serves(q: &EventQuery) -> bool {
-    matches!(q.sort.key, SortKey::Time | SortKey::Seq)
+    q.sort.key == SortKey::Time
         && q.search
             .as_deref()
             .is_some_and(|text| !search::words(text).is_empty())
@@ -70,70 +141,111 @@ pub(super) async fn list(pool: &SqlitePool, q: &EventQuery) -> Result<EventPage,
         spelled.push((word, terms));
     }
     let expr = search_sql::fts5_match_terms(&spelled);
+    let desc = q.sort.dir == Dir::Desc;
+    let (mut lo, mut hi) = key_range(q.start, q.end);
+    if let Some(c) = &q.cursor {
+        let key: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT search_key FROM events WHERE id = ?")
+                .bind(c.id)
+                .fetch_optional(pool)
+                .await?;
+        let Some(Some(key)) = key else {
+            // The cursor's event is gone (a purge): the plain plan takes the position as it is.
+            let mut sql = rows::list_query::<Sqlite>(q, Dialect::Sqlite)?;
+            let found = sql.build_query_as::<EventRow>().fetch_all(pool).await?;
+            return rows::into_page(q, found);
+        };
+        if desc {
+            hi = hi.min(key - 1);
+        } else {
+            lo = lo.max(key + 1);
+        }
+    }
+    // The view without its search and cursor: the key range stands for both.
+    let rest = EventQuery {
+        search: None,
+        cursor: None,
+        ..q.clone()
+    };
     let want = q.effective_limit() as usize + 1;
     let mut found: Vec<EventRow> = Vec::new();
-    let mut from = q.cursor.clone();
-    let mut chunk = FIRST_CHUNK;
+    let mut chunk = if cfg!(test) {
+        FIRST_CHUNK
+    } else {
+        FIRST_CHUNK.max(want as i64)
+    };
     let mut walked = 0;
-    while found.len() < want {
+    while found.len() < want && lo <= hi {
+        let need = i64::try_from(want - found.len()).unwrap_or(i64::MAX);
         if walked >= WALK_BUDGET {
-            let rest = EventQuery {
-                cursor: from,
-                limit: u32::try_from(want - found.len() - 1).unwrap_or(u32::MAX),
-                ..q.clone()
-            };
-            let mut sql = rows::list_query::<Sqlite>(&rest, Dialect::Sqlite)?;
-            found.extend(sql.build_query_as::<EventRow>().fetch_all(pool).await?);
+            found.extend(rows_between(pool, &rest, &expr, (lo, hi), None, need).await?);
             break;
         }
-        let keys = chunk_keys(pool, q, from.as_ref(), chunk).await?;
-        let (Some(&(last_id, last_value)), Some(lo), Some(hi)) = (
-            keys.last(),
-            keys.iter().map(|k| k.0).min(),
-            keys.iter().map(|k| k.0).max(),
-        ) else {
+        let keys: Vec<i64> = sqlx::query_scalar(if desc {
+            "SELECT rowid FROM events_fts WHERE events_fts MATCH ?1 AND rowid >= ?2 \
+             AND rowid <= ?3 ORDER BY rowid DESC LIMIT ?4"
+        } else {
+            "SELECT rowid FROM events_fts WHERE events_fts MATCH ?1 AND rowid >= ?2 \
+             AND rowid <= ?3 ORDER BY rowid ASC LIMIT ?4"
+        })
+        .bind(&expr)
+        .bind(lo)
+        .bind(hi)
+        .bind(chunk)
+        .fetch_all(pool)
+        .await?;
+        let Some(&last) = keys.last() else {
             break;
         };
-        if !narrow(lo, hi, keys.len()) {
-            // Ids spread over far more than the chunk (a history written out of time order):
-            // every chunk would read nearly all matches. The plain plan reads them once.
-            walked = WALK_BUDGET;
-            continue;
-        }
-        let end = Cursor {
-            sort: q.sort,
-            value: SortValue::Int(last_value),
-            id: last_id,
-        };
-        let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS} FROM events"));
-        let rest = EventQuery {
-            search: None,
-            ..q.clone()
-        };
-        push_where(&mut sql, &rest, Dialect::Sqlite);
-        search_sql::push_match_between(&mut sql, expr.clone(), lo, hi);
-        if let Some(c) = &from {
-            sort_sql::push_after(&mut sql, q.sort, c, Dialect::Sqlite);
-        }
-        push_through(&mut sql, &end);
-        sort_sql::push_order(&mut sql, q.sort, Dialect::Sqlite);
-        sql.push(" LIMIT ")
-            .push_bind(i64::try_from(want - found.len()).unwrap_or(i64::MAX));
-        found.extend(sql.build_query_as::<EventRow>().fetch_all(pool).await?);
         walked += keys.len();
-        if (keys.len() as i64) < chunk {
+        let full = keys.len() as i64 == chunk;
+        found.extend(rows_between(pool, &rest, &expr, (lo, hi), Some(keys), need).await?);
+        if !full {
             break;
         }
-        from = Some(end);
+        if desc {
+            hi = last - 1;
+        } else {
+            lo = last + 1;
+        }
         chunk = (chunk * 2).min(MAX_CHUNK);
     }
     rows::into_page(q, found)
 }
 
-/// Whether a chunk of `n` events with ids from `lo` to `hi` is worth walking: its ids span at most
-/// [`SPREAD`] times its size.
-fn narrow(lo: i64, hi: i64, n: usize) -> bool {
-    (hi - lo).saturating_add(1) <= (n as i64).saturating_mul(SPREAD)
+/// Up to `limit` events of the view `rest` (no search, no cursor) whose search keys lie in
+/// `lo..=hi` and match `expr`, in the list's order: among `keys` (matches the caller read from the
+/// index) when given, else found by the planner's own choice of plan.
+async fn rows_between(
+    pool: &SqlitePool,
+    rest: &EventQuery,
+    expr: &str,
+    (lo, hi): (i64, i64),
+    keys: Option<Vec<i64>>,
+    limit: i64,
+) -> Result<Vec<EventRow>, StoreError> {
+    let mut sql = QueryBuilder::<Sqlite>::new("");
+    match keys {
+        Some(keys) => {
+            let list =
+                serde_json::to_string(&keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            // CROSS JOIN: read the events by key, never the time range first.
+            sql.push("WITH k(sk) AS (SELECT value FROM json_each(")
+                .push_bind(list)
+                .push(format!(
+                    ")) SELECT {EVENT_COLUMNS} FROM k CROSS JOIN events ON events.search_key = k.sk"
+                ));
+            push_where(&mut sql, rest, Dialect::Sqlite);
+        }
+        None => {
+            sql.push(format!("SELECT {EVENT_COLUMNS} FROM events"));
+            push_where(&mut sql, rest, Dialect::Sqlite);
+            search_sql::push_match_keys(&mut sql, expr.to_string(), lo, hi);
+        }
+    }
+    sort_sql::push_order(&mut sql, rest.sort, Dialect::Sqlite);
+    sql.push(" LIMIT ").push_bind(limit);
+    Ok(sql.build_query_as::<EventRow>().fetch_all(pool).await?)
 }
 
 /// The indexed words `word` is a prefix of (migration 0006), or `None` when there are more than
@@ -150,53 +262,17 @@ async fn terms_of(pool: &SqlitePool, word: &str) -> Result<Option<Vec<String>>, 
     Ok((terms.len() as i64 <= MAX_TERMS).then_some(terms))
 }
 
-/// The next `n` events of the time range of `q` after `from`, in the order of `q`: their ids and
-/// sort values (the time, or the id for Seq).
-async fn chunk_keys(
-    pool: &SqlitePool,
-    q: &EventQuery,
-    from: Option<&Cursor>,
-    n: i64,
-) -> Result<Vec<(i64, i64)>, StoreError> {
-    let value = match q.sort.key {
-        SortKey::Seq => "id",
-        _ => "occurred_at",
-    };
-    let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT id, {value} FROM events"));
-    let range = EventQuery {
-        start: q.start,
-        end: q.end,
-        sort: q.sort,
-        ..EventQuery::default()
-    };
-    push_where(&mut sql, &range, Dialect::Sqlite);
-    if let Some(c) = from {
-        sort_sql::push_after(&mut sql, q.sort, c, Dialect::Sqlite);
-    }
-    sort_sql::push_order(&mut sql, q.sort, Dialect::Sqlite);
-    sql.push(" LIMIT ").push_bind(n);
-    Ok(sql.build_query_as().fetch_all(pool).await?)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Appends ` AND <at or before the position end>` in the order of `end.sort`: the last row of a
-/// chunk is the last row the chunk's query may return.
-fn push_through(sql: &mut QueryBuilder<'_, Sqlite>, end: &Cursor) {
-    let op = match end.sort.dir {
-        Dir::Asc => " <= ",
-        Dir::Desc => " >= ",
-    };
-    match (&end.sort.key, &end.value) {
-        (SortKey::Time, SortValue::Int(t)) => {
-            sql.push(" AND (occurred_at, id)")
-                .push(op)
-                .push("(")
-                .push_bind(*t)
-                .push(", ")
-                .push_bind(end.id)
-                .push(")");
-        }
-        _ => {
-            sql.push(" AND id").push(op).push_bind(end.id);
-        }
+    #[test]
+    fn key_ranges_follow_the_time_range() {
+        let t = |ms| DateTime::<Utc>::from_timestamp_millis(ms).unwrap();
+        assert_eq!(key_range(None, None), (0, i64::MAX));
+        assert_eq!(key_range(Some(t(3)), Some(t(5))), (3 << 20, (5 << 20) - 1));
+        // A range reaching past the keys' end is open at that end.
+        assert_eq!(key_range(None, Some(t(KEY_END_MS))).1, i64::MAX);
+        assert_eq!(key_floor(-5), 0);
     }
 }
