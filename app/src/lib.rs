@@ -5,6 +5,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod accounts;
 pub mod events;
 pub mod export;
 pub mod filters;

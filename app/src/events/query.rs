@@ -254,6 +254,11 @@ pub struct EventQuery {
     /// events"), kept apart so the user's own filter keeps its AND/OR meaning.
     #[serde(default)]
     pub hide: Filter,
+    /// A third filter ANDed with the others: what the caller may see (a Member's own events, see
+    /// [`crate::accounts::User::scope`]). The server sets it from the session or API key of every
+    /// request; it is never read from a request (`serde(skip)`), so no client can widen it.
+    #[serde(skip)]
+    pub scope: Filter,
     /// Free-text search (`q=`), already trimmed; see [`crate::filters::search`] for what matches.
     /// Build it with [`EventQuery::parse_search`].
     #[serde(default)]

@@ -29,6 +29,9 @@ macro_rules! run {
     };
 }
 
+mod accounts;
+#[cfg(test)]
+mod accounts_tests;
 mod branches;
 mod exports;
 mod filter_sql;
@@ -67,6 +70,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::model::{Event, FieldError, NewEvent};
 use crate::events::query::{EventPage, EventQuery};
+pub use accounts::{AddUserError, SessionRecord};
 
 /// How long request-level idempotency records are kept at least.
 pub const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;

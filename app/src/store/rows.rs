@@ -183,6 +183,7 @@ pub(super) fn unpack(packed: &str) -> Result<Vec<EventRow>, StoreError> {
 pub(super) fn check_view(q: &EventQuery) -> Result<(), StoreError> {
     filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
     filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)?;
+    filter_sql::check(&q.scope).map_err(StoreError::InvalidFilter)?;
     if let Some(text) = &q.search {
         EventQuery::parse_search(text)
             .map_err(|e| StoreError::InvalidFilter(FilterError::new("q", e.error)))?;
@@ -251,6 +252,7 @@ pub(super) fn push_where_in<'a, DB>(
     }
     filter_sql::push_filter(sql, &q.filter, dialect);
     filter_sql::push_filter(sql, &q.hide, dialect);
+    filter_sql::push_filter(sql, &q.scope, dialect);
     if let Some(text) = &q.search {
         let keys = super::sqlite_search::key_range(q.start, q.end);
         search_sql::push_search(sql, text, dialect, keys, ids);

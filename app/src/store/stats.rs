@@ -465,5 +465,6 @@ impl Store {
 /// Refuses a view whose filters this store cannot evaluate, before any SQL runs.
 fn check(q: &EventQuery) -> Result<(), StoreError> {
     filter_sql::check(&q.filter).map_err(StoreError::InvalidFilter)?;
-    filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)
+    filter_sql::check(&q.hide).map_err(StoreError::InvalidFilter)?;
+    filter_sql::check(&q.scope).map_err(StoreError::InvalidFilter)
 }
