@@ -1,12 +1,28 @@
 import { defineConfig } from "@playwright/test";
 
 // The server under test: the debug build, on its own port, against the fresh SQLite file that
-// scripts/e2e.sh created (with an API key) before starting Playwright.
+// scripts/e2e.sh created (with an API key and a user per role) before starting Playwright.
 const port = Number(process.env.E2E_PORT ?? 3107);
 const databaseUrl = process.env.E2E_DATABASE_URL;
-if (!databaseUrl || !process.env.E2E_API_KEY) {
+if (!databaseUrl || !process.env.E2E_API_KEY || !process.env.E2E_PASSWORD) {
   throw new Error("run the browser tests through scripts/e2e.sh (it prepares the database and API key)");
 }
+
+/** Where the Owner's signed-in session is kept between the set-up and the journeys. */
+export const ownerState = "test-results/.auth/owner.json";
+
+const chromiumLaunch = {
+  executablePath: "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+};
 
 export default defineConfig({
   testDir: "./tests",
@@ -23,22 +39,16 @@ export default defineConfig({
     trace: "retain-on-failure",
   },
   projects: [
+    // Signs in once as the Owner; the journeys start from that session (sign-in.spec.ts signs in
+    // and out as each role by itself).
+    { name: "sign-in", testMatch: /auth\.setup\.ts/, use: { launchOptions: chromiumLaunch } },
     {
       name: "chromium",
+      dependencies: ["sign-in"],
       use: {
+        storageState: ownerState,
         browserName: "chromium",
-        launchOptions: {
-          executablePath: "/usr/bin/chromium",
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
-        },
+        launchOptions: chromiumLaunch,
       },
     },
   ],

@@ -14,5 +14,8 @@ export BENCH_ROWS="${BENCH_BROWSER_ROWS:-100000}"
 export BENCH_DATABASE_URL="sqlite://$work/bench.db"
 export BENCH_PORT="${BENCH_PORT:-3108}"
 target/release/auditlog --database-url "$BENCH_DATABASE_URL" demo --events "$BENCH_ROWS"
+export BENCH_PASSWORD="bench password for the owner"
+echo "$BENCH_PASSWORD" | target/release/auditlog --database-url "$BENCH_DATABASE_URL" \
+  users add bench-owner --role owner --password-stdin >/dev/null
 cd end2end
 npx playwright test --config bench.config.ts

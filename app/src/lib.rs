@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <div class="brand">"Audit Logs"</div>
                     <p class="nav-title">"Settings"</p>
                     <A href="/settings/audit-logs">"Audit Logs"</A>
+                    <accounts::AccountBox />
                 </nav>
                 <main class="content">
                     <Routes fallback=|| view! { <NotFound /> }>

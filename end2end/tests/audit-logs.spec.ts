@@ -241,11 +241,13 @@ test("search, sort a column, click a facet, zoom by the chart", async ({ page, r
   await page.getByTestId("clear-filters").click();
   await expect(rows).toHaveCount(4);
 
-  // Zoom: click the chart's last bar (the newest events); the older event drops out.
+  // Zoom: click the chart's last non-empty bar (the newest events; the last bar of all lies in the
+  // future for the hour when the viewer's day has begun and UTC's has not); the older event drops
+  // out.
   const bars = page.getByTestId("chart-bar");
   const nonEmpty = bars.filter({ has: page.locator("rect.fill[height]:not([height='0'])") });
   await expect(bars.first()).toBeVisible();
-  const last = bars.last();
+  const last = nonEmpty.last();
   await last.dispatchEvent("mousedown");
   await last.dispatchEvent("mouseup");
   await expect(page).toHaveURL(/from=\d+&to=\d+/);

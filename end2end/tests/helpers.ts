@@ -23,3 +23,15 @@ export function collectErrors(page: Page) {
   });
   return errors;
 }
+
+/** The password scripts/e2e.sh gave every user. */
+export const password = process.env.E2E_PASSWORD!;
+
+/** Signs in through the sign-in page as `name` (one of scripts/e2e.sh's users). */
+export async function signIn(page: Page, name: string, next = "/settings/audit-logs") {
+  await page.goto(next);
+  await expect(page).toHaveURL(/\/sign-in\?next=/);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

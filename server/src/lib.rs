@@ -5,12 +5,14 @@
 //! tests and benchmarks start the real server on port 0 in-process.
 
 pub mod api;
+pub mod auth;
 pub mod demo;
 pub mod exports;
 
 use std::future::Future;
 use std::sync::OnceLock;
 
+use app::accounts::session::{SessionConfig, SignInThrottle};
 use app::events::noise::NoisyEvents;
 use app::export::ExportLimits;
 use app::store::Store;
@@ -38,6 +40,10 @@ pub struct AppState {
     pub export: ExportLimits,
     /// The server exports' jobs and files.
     pub exports: exports::ExportJobs,
+    /// How long sessions last and how their cookie is sent.
+    pub sessions: SessionConfig,
+    /// Failed sign-ins per name and address.
+    pub throttle: SignInThrottle,
 }
 
 impl AppState {
@@ -60,7 +66,14 @@ impl AppState {
             noise: NoisyEvents::default(),
             live: api::Live::default(),
             export: ExportLimits::default(),
+            sessions: SessionConfig::default(),
+            throttle: SignInThrottle::default(),
         }
+    }
+
+    /// The same state with other session settings.
+    pub fn with_sessions(self, sessions: SessionConfig) -> Self {
+        Self { sessions, ..self }
     }
 
     /// The same state with exports written into `dir` and kept for `keep` once complete.
@@ -100,9 +113,13 @@ pub fn app(state: AppState) -> Router {
     let store = state.store.clone();
     let noise = state.noise.clone();
     let limits = state.export;
+    let sessions = state.sessions;
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", api::router())
+        .route("/sign-in", axum::routing::get(auth::sign_in_page))
+        .route("/auth/sign-in", axum::routing::post(auth::sign_in))
+        .route("/auth/sign-out", axum::routing::post(auth::sign_out))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -110,10 +127,15 @@ pub fn app(state: AppState) -> Router {
                 provide_context(store.clone());
                 provide_context(noise.clone());
                 provide_context(limits);
+                provide_context(sessions);
             },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::gate,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -139,9 +161,12 @@ pub async fn run(
         shutdown.await;
         live.close();
     };
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     store.close().await;
     served
 }

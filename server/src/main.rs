@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
+use app::accounts::{Role, password};
 use app::events::model::parse_event;
 use app::events::noise::NoisyEvents;
 use app::export::ExportLimits;
@@ -37,6 +38,11 @@ struct Cli {
 enum Command {
     /// Serve the page and the API (the default).
     Serve(ServeArgs),
+    /// Manage the people who sign in to the page.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -58,9 +64,19 @@ enum Command {
 
 #[derive(Parser)]
 struct ServeArgs {
-    /// Address to listen on. Loopback by default: until accounts exist, the page has no sign-in.
+    /// Address to listen on: loopback by default; `0.0.0.0:3000` for every interface.
     #[arg(long, env = "AUDITLOG_ADDR", default_value = "127.0.0.1:3000")]
     addr: SocketAddr,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "AUDITLOG_SESSION_IDLE_MINUTES", default_value_t = 60)]
+    session_idle_minutes: u64,
+    /// Hours after sign-in after which a session ends, however busy.
+    #[arg(long, env = "AUDITLOG_SESSION_MAX_HOURS", default_value_t = 12)]
+    session_max_hours: u64,
+    /// The server is reached over HTTPS (behind a proxy that terminates TLS): session cookies are
+    /// marked Secure.
+    #[arg(long, env = "AUDITLOG_HTTPS")]
+    https: bool,
     /// Folder holding the built site (`pkg/` with the wasm, js and css).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: String,
@@ -93,6 +109,36 @@ struct ServeArgs {
 }
 
 #[derive(Subcommand)]
+enum UsersCommand {
+    /// Add a user. Prints a generated password once unless --password-stdin gives one.
+    Add {
+        name: String,
+        /// owner, auditor, member or none.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// The actor id of the events this person performs (what a Member sees); their name by
+        /// default.
+        #[arg(long)]
+        actor_id: Option<String>,
+        /// Read the password from standard input (one line) instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users and their roles.
+    List,
+    /// Change a user's role (effective on their next request).
+    SetRole { name: String, role: String },
+    /// Give a user a new password (generated, or from standard input); ends their sessions.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a user and end their sessions.
+    Remove { name: String },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Create a key; its secret is printed once and only its hash is stored.
     Create {
@@ -122,6 +168,7 @@ async fn main() -> anyhow::Result<()> {
         None => serve(store.clone(), ServeArgs::parse_from(["serve"])).await,
         Some(Command::Serve(args)) => serve(store.clone(), args).await,
         Some(Command::Keys { command }) => keys(&store, command).await,
+        Some(Command::Users { command }) => users(&store, command).await,
         Some(Command::Demo {
             events,
             if_empty,
@@ -133,15 +180,19 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
-    if !args.addr.ip().is_loopback() {
-        tracing::warn!(addr = %args.addr, "listening beyond loopback: the page has no sign-in yet");
-    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;
     let addr = listener.local_addr()?;
     let keep = std::time::Duration::from_secs(args.export_keep_hours.saturating_mul(3600));
-    let state = AppState::new(store, &args.site_root).with_exports(&args.exports_dir, keep);
+    let first_owner = first_owner(&store).await?;
+    let state = AppState::new(store, &args.site_root)
+        .with_exports(&args.exports_dir, keep)
+        .with_sessions(app::accounts::session::SessionConfig {
+            idle: std::time::Duration::from_secs(args.session_idle_minutes.max(1) * 60),
+            absolute: std::time::Duration::from_secs(args.session_max_hours.max(1) * 3600),
+            secure: args.https,
+        });
     let interrupted = state
         .exports
         .recover()
@@ -157,6 +208,13 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         .exports
         .spawn_sweeper(std::time::Duration::from_secs(600));
     eprintln!("Audit Logs is running at http://{addr}/settings/audit-logs");
+    if let Some(password) = first_owner {
+        eprintln!(
+            "\nNo user existed, so an Owner was created. Sign in with\n\n  name:     owner\n  \
+             password: {password}\n\nThe password is shown only now; change it with \
+             `auditlog users passwd owner`.\n"
+        );
+    }
     server::run(
         listener,
         state
@@ -187,6 +245,108 @@ async fn shutdown_signal() {
     };
     tokio::select! { () = ctrl_c => {}, () = term => {} }
     eprintln!("Shutting down: finishing requests in flight…");
+}
+
+/// On the first start (no user yet), creates the Owner `owner` with a generated password and
+/// returns the password to show once.
+async fn first_owner(store: &Store) -> anyhow::Result<Option<String>> {
+    if store.user_count().await? > 0 {
+        return Ok(None);
+    }
+    let password = password::generate();
+    let hash = password::hash(&password);
+    store
+        .add_user("owner", Role::Owner, "owner", &hash)
+        .await
+        .context("creating the first Owner")?;
+    Ok(Some(password))
+}
+
+/// The password to set: one line of standard input, or a generated one (returned to be shown).
+fn new_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if !from_stdin {
+        return Ok((password::generate(), true));
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    app::accounts::check_password(&password).map_err(anyhow::Error::msg)?;
+    Ok((password, false))
+}
+
+fn parse_role(role: &str) -> anyhow::Result<Role> {
+    Role::parse(role)
+        .with_context(|| format!("unknown role `{role}`: use owner, auditor, member or none"))
+}
+
+async fn users(store: &Store, command: UsersCommand) -> anyhow::Result<()> {
+    match command {
+        UsersCommand::Add {
+            name,
+            role,
+            actor_id,
+            password_stdin,
+        } => {
+            app::accounts::check_name(&name).map_err(anyhow::Error::msg)?;
+            let role = parse_role(&role)?;
+            let (password, generated) = new_password(password_stdin)?;
+            let hash = password::hash(&password);
+            let actor = actor_id.unwrap_or_else(|| name.clone());
+            let user = store.add_user(&name, role, &actor, &hash).await?;
+            println!(
+                "Added {} ({}, actor id {}).",
+                user.name,
+                user.role.label(),
+                user.actor_id
+            );
+            if generated {
+                println!("Password (shown only now): {password}");
+            }
+        }
+        UsersCommand::List => {
+            for u in store.users().await? {
+                let created =
+                    chrono::DateTime::from_timestamp_millis(u.created_at).unwrap_or_default();
+                println!(
+                    "{:<24} {:<9} actor {:<24} added {}",
+                    u.name,
+                    u.role.label(),
+                    u.actor_id,
+                    created.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+        UsersCommand::SetRole { name, role } => {
+            let role = parse_role(&role)?;
+            let user = store
+                .set_role(&name, role)
+                .await?
+                .with_context(|| format!("no user named `{name}`"))?;
+            println!("{} is now {}.", user.name, user.role.label());
+        }
+        UsersCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            let (password, generated) = new_password(password_stdin)?;
+            store
+                .set_password(&name, &password::hash(&password))
+                .await?
+                .with_context(|| format!("no user named `{name}`"))?;
+            println!("{name}'s password was changed and their sessions ended.");
+            if generated {
+                println!("Password (shown only now): {password}");
+            }
+        }
+        UsersCommand::Remove { name } => {
+            store
+                .remove_user(&name)
+                .await?
+                .with_context(|| format!("no user named `{name}`"))?;
+            println!("Removed {name}; their sessions ended.");
+        }
+    }
+    Ok(())
 }
 
 async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {

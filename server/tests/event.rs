@@ -3,6 +3,8 @@
 
 mod common;
 
+use app::accounts::Role;
+
 use common::{event, spawn_app};
 use serde_json::{Value, json};
 
@@ -104,10 +106,12 @@ async fn the_permalink_renders_the_event_drawer_on_the_server_with_text_escaped(
     e["description"] = json!("<img src=x onerror=alert(1)>");
     e["metadata"] = json!({"plan": "<b>pro</b>"});
     let id = post_one(&app, &e).await;
+    let cookie = app.session("viewer", Role::Auditor, "usr_viewer").await;
 
     let resp = app
         .client
         .get(app.url(&format!("/settings/audit-logs/events/{id}")))
+        .header("Cookie", &cookie)
         .send()
         .await
         .expect("request");
@@ -132,6 +136,7 @@ async fn the_permalink_renders_the_event_drawer_on_the_server_with_text_escaped(
     let missing = app
         .client
         .get(app.url(&format!("/settings/audit-logs/events/{}", id + 1000)))
+        .header("Cookie", &cookie)
         .send()
         .await
         .expect("request");

@@ -4,6 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
+use app::accounts::Role;
 use common::{event, spawn_app};
 use serde_json::{Value, json};
 
@@ -144,9 +145,11 @@ async fn the_audit_logs_page_renders_stored_events_on_the_server() {
     let mut e = event("Guardrails Deployed", 2);
     e["description"] = json!("<script>alert(1)</script> deployed");
     assert_eq!(app.post(&e).await.status(), 201);
+    let cookie = app.session("viewer", Role::Auditor, "usr_viewer").await;
     let html = app
         .client
         .get(app.url("/settings/audit-logs"))
+        .header("Cookie", &cookie)
         .send()
         .await
         .unwrap();
@@ -163,6 +166,7 @@ async fn the_audit_logs_page_renders_stored_events_on_the_server() {
     let missing = app
         .client
         .get(app.url("/no/such/page"))
+        .header("Cookie", &cookie)
         .send()
         .await
         .unwrap();

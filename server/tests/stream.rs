@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use app::accounts::Role;
 use app::store::testing::TestDatabase;
 use common::tail::{
     deadline, events_until, ids_of, ingest, ingested_ids, named, next_message, open, open_at, ready,
@@ -414,12 +415,21 @@ async fn only_a_key_or_the_page_itself_may_read_the_tail() {
             assert_eq!(resp.status(), 401, "{path} from {site}");
         }
 
+        // The page's own requests (same origin, no key) need its session.
         let resp = get()
             .header("Sec-Fetch-Site", "same-origin")
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), 200, "{path} from the page");
+        assert_eq!(resp.status(), 401, "{path} from the page without a session");
+        let cookie = app.session("viewer", Role::Auditor, "usr_v").await;
+        let resp = get()
+            .header("Sec-Fetch-Site", "same-origin")
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path} from the page, signed in");
         drop(resp);
         let resp = get().bearer_auth(&app.key).send().await.unwrap();
         assert_eq!(resp.status(), 200, "{path} with the key");

@@ -7,6 +7,7 @@ pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
 
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::filters::{Combine, Condition, Field, Filter, Item, Op};
@@ -95,6 +96,40 @@ pub fn member_scope(actor_id: &str) -> Filter {
     Filter {
         combine: Combine::Any,
         items: vec![is(Field::ActorId, actor_id), is(Field::ActorType, "system")],
+    }
+}
+
+/// The signed-in user (an error without a session, or for a role without access).
+#[server(name = WhoAmI)]
+pub async fn who_am_i() -> Result<User, ServerFnError> {
+    crate::events::api::ssr::viewer()
+        .await
+        .map(|(user, _)| user)
+}
+
+/// The signed-in user and their role at the foot of the sidebar, with "Sign out" (a plain form:
+/// it works before the page's script has loaded).
+#[component]
+pub fn AccountBox() -> impl IntoView {
+    let me = Resource::new(|| (), |_| who_am_i());
+    view! {
+        <div class="account">
+            <Suspense fallback=|| ()>
+                {move || {
+                    me.get()
+                        .and_then(Result::ok)
+                        .map(|u| {
+                            view! {
+                                <p class="account-name" data-testid="account-name">{u.name}</p>
+                                <p class="account-role">{u.role.label()}</p>
+                            }
+                        })
+                }}
+            </Suspense>
+            <form method="post" action="/auth/sign-out">
+                <button type="submit">"Sign out"</button>
+            </form>
+        </div>
     }
 }
 

@@ -72,6 +72,32 @@ pub fn token_from(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// A request sent by a page of this server, as the browser tells it: `Sec-Fetch-Site`, else
+/// `Origin` against `Host`. Forms and server function calls from other sites are refused with it.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin" || site == "none",
+        None => match (
+            headers
+                .get(http::header::ORIGIN)
+                .and_then(|v| v.to_str().ok()),
+            headers
+                .get(http::header::HOST)
+                .and_then(|v| v.to_str().ok()),
+        ) {
+            (Some(origin), Some(host)) => {
+                origin
+                    .strip_prefix("http://")
+                    .or_else(|| origin.strip_prefix("https://"))
+                    == Some(host)
+            }
+            // Neither header: not a browser's cross-site form (those send Origin on POST).
+            (None, _) => true,
+            _ => false,
+        },
+    }
+}
+
 /// The `Set-Cookie` value that starts a session with `token`.
 pub fn set_cookie(token: &str, cfg: &SessionConfig) -> String {
     format!(
@@ -140,12 +166,12 @@ impl SignInThrottle {
         let now = Instant::now();
         let mut wait = Duration::ZERO;
         for key in Self::keys(name, ip) {
-            if let Some(&(failures, last)) = map.get(&key) {
-                if failures >= FREE_FAILURES {
-                    let delay =
-                        Duration::from_secs(1 << (failures - FREE_FAILURES).min(16)).min(MAX_WAIT);
-                    wait = wait.max((last + delay).saturating_duration_since(now));
-                }
+            if let Some(&(failures, last)) = map.get(&key)
+                && failures >= FREE_FAILURES
+            {
+                let delay =
+                    Duration::from_secs(1 << (failures - FREE_FAILURES).min(16)).min(MAX_WAIT);
+                wait = wait.max((last + delay).saturating_duration_since(now));
             }
         }
         if wait.is_zero() { Ok(()) } else { Err(wait) }
@@ -208,6 +234,36 @@ mod tests {
         assert!(clear_cookie(&cfg).contains("Max-Age=0"));
         assert_ne!(new_token(), new_token());
         assert_eq!(token_hash("t").len(), 64);
+    }
+
+    #[test]
+    fn forms_from_other_sites_are_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "sec-fetch-site",
+            http::HeaderValue::from_static("cross-site"),
+        );
+        assert!(!same_origin(&h));
+        h.insert(
+            "sec-fetch-site",
+            http::HeaderValue::from_static("same-origin"),
+        );
+        assert!(same_origin(&h));
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::HOST,
+            http::HeaderValue::from_static("a.test:3000"),
+        );
+        h.insert(
+            http::header::ORIGIN,
+            http::HeaderValue::from_static("http://evil.test"),
+        );
+        assert!(!same_origin(&h));
+        h.insert(
+            http::header::ORIGIN,
+            http::HeaderValue::from_static("http://a.test:3000"),
+        );
+        assert!(same_origin(&h));
     }
 
     #[test]

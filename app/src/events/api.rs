@@ -69,12 +69,14 @@ pub async fn record_browser_export(
     rows: u64,
     complete: bool,
 ) -> Result<(), ServerFnError> {
-    use crate::export::{Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, record_export};
+    use crate::export::{Exporter, record_export};
     let store = ssr::store()?;
+    let (user, _) = ssr::viewer().await?;
     let headers: http::HeaderMap = leptos_axum::extract().await?;
     let who = Exporter {
-        id: PAGE_EXPORTER_ID.into(),
-        name: PAGE_EXPORTER_NAME.into(),
+        id: user.actor_id,
+        name: user.name,
+        kind: "user",
         user_agent: headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -101,7 +103,7 @@ async fn read_page(
 ) -> Result<EventPage, ServerFnError> {
     use super::query::{Cursor, Sort};
     let store = ssr::store()?;
-    let view = parse_view(start, end, event, filter, search, quiet)?;
+    let view = parse_view(start, end, event, filter, search, quiet).await?;
     let sort = if sort.is_empty() {
         Sort::default()
     } else {
@@ -128,11 +130,12 @@ async fn read_page(
 }
 
 /// The view the page's server functions are given: `start`/`end` in epoch milliseconds, the event
-/// name (empty for any) and the filter as JSON (empty for none), validated. Shared by
+/// name (empty for any) and the filter as JSON (empty for none), validated, and bounded to what
+/// the signed-in caller may see (their scope; an error without a session). Shared by
 /// [`list_events`] and [`super::stats_api::view_stats`] so the list and its statistics always
 /// describe the same rows.
 #[cfg(feature = "ssr")]
-pub(crate) fn parse_view(
+pub(crate) async fn parse_view(
     start: Option<i64>,
     end: Option<i64>,
     event: Option<String>,
@@ -167,8 +170,10 @@ pub(crate) fn parse_view(
     } else {
         Default::default()
     };
+    let (_, scope) = ssr::viewer().await?;
     Ok(EventQuery {
         hide,
+        scope,
         search,
         start: time(start)?,
         end: time(end)?,
@@ -182,12 +187,29 @@ pub(crate) fn parse_view(
 /// drawer says so rather than failing).
 #[server]
 pub async fn get_event(id: i64) -> Result<Option<Event>, ServerFnError> {
-    ssr::store()?.get(id).await.map_err(ssr::internal)
+    let (_, scope) = ssr::viewer().await?;
+    let store = ssr::store()?;
+    let event = store.get_in(id, &scope).await.map_err(ssr::internal)?;
+    if event.is_none()
+        && !scope.items.is_empty()
+        && store.get(id).await.map_err(ssr::internal)?.is_some()
+    {
+        // Outside the caller's scope: say so (ids are sequential, so existence is no secret),
+        // never what it holds.
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(http::StatusCode::FORBIDDEN);
+        }
+        return Err(ServerFnError::new(format!(
+            "no access: event #{id} is not among the events your role lets you see"
+        )));
+    }
+    Ok(event)
 }
 
 /// The event names seen so far, for the event filter.
 #[server]
 pub async fn event_names() -> Result<Vec<String>, ServerFnError> {
+    ssr::viewer().await?;
     ssr::store()?.event_names().await.map_err(ssr::internal)
 }
 
@@ -195,10 +217,47 @@ pub async fn event_names() -> Result<Vec<String>, ServerFnError> {
 pub(crate) mod ssr {
     use leptos::prelude::*;
 
+    use crate::accounts::User;
+    use crate::accounts::session::{self, SessionConfig};
+    use crate::filters::Filter;
+
     use crate::store::{Store, StoreError};
 
     pub fn store() -> Result<Store, ServerFnError> {
         use_context::<Store>().ok_or_else(|| ServerFnError::new("the store is not available"))
+    }
+
+    /// The signed-in caller and the events they may see (see `accounts::User::scope`); an error
+    /// (401 or 403) without a session, for a role without access, or for a server function call
+    /// sent by another site's page (`Sec-Fetch-Site` / `Origin`, on top of the SameSite cookie).
+    pub async fn viewer() -> Result<(User, Filter), ServerFnError> {
+        let fail = |status: http::StatusCode, message: &str| {
+            if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                resp.set_status(status);
+            }
+            ServerFnError::new(message)
+        };
+        let store = store()?;
+        let parts = use_context::<http::request::Parts>()
+            .ok_or_else(|| ServerFnError::new("the request is not available"))?;
+        if parts.method == http::Method::POST && !session::same_origin(&parts.headers) {
+            return Err(fail(
+                http::StatusCode::FORBIDDEN,
+                "the request was not sent from this site",
+            ));
+        }
+        let cfg = use_context::<SessionConfig>().unwrap_or_default();
+        let user = session::current_user(&store, &parts.headers, &cfg)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| fail(http::StatusCode::UNAUTHORIZED, "sign in to see Audit Logs"))?;
+        let scope = user.scope().ok_or_else(|| {
+            fail(
+                http::StatusCode::FORBIDDEN,
+                "your role has no access to Audit Logs",
+            )
+        })?;
+        Ok((user, scope))
     }
 
     /// Logs the cause and tells the client only that the read failed.

@@ -166,6 +166,13 @@ pub fn EventDrawer() -> impl IntoView {
                         }
                         .into_any()
                     }
+                    Err(e) if e.to_string().contains("no access:") => view! {
+                        <div class="drawer-state" data-testid="drawer-no-access">
+                            <h3>"No access"</h3>
+                            <p class="muted">{format!("Event #{} is not among the events your role lets you see.", raw.get_untracked())}</p>
+                        </div>
+                    }
+                    .into_any(),
                     Err(e) => view! {
                         <div class="drawer-state state-error">
                             <h3>"The event could not be loaded"</h3>

@@ -43,6 +43,7 @@ impl NoisyEvents {
 /// The noisy event names, for the page's switch.
 #[server(name = GetNoisyEvents)]
 pub async fn noisy_events() -> Result<NoisyEvents, ServerFnError> {
+    super::api::ssr::viewer().await?;
     Ok(use_context::<NoisyEvents>().unwrap_or_default())
 }
 

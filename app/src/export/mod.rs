@@ -85,21 +85,21 @@ impl Default for ExportLimits {
 /// The server's export limits, for the page.
 #[server(name = GetExportLimits)]
 pub async fn export_limits() -> Result<ExportLimits, ServerFnError> {
+    crate::events::api::ssr::viewer().await?;
     Ok(use_context::<ExportLimits>().unwrap_or_default())
 }
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-/// Until accounts exist, the page itself is who exports from the browser.
-pub const PAGE_EXPORTER_ID: &str = "audit-logs-page";
-pub const PAGE_EXPORTER_NAME: &str = "Audit Logs page";
-
 /// Who exported, as the "Audit Logs Exported" event names them.
 #[derive(Clone, Debug)]
 pub struct Exporter {
+    /// The actor id: a signed-in user's own (`User::actor_id`), `key_N` for an API key.
     pub id: String,
     pub name: String,
+    /// The actor type: "user" for a signed-in user, "app" for an API key.
+    pub kind: &'static str,
     pub user_agent: Option<String>,
 }
 
@@ -130,7 +130,7 @@ pub fn exported_event(
         "category": "Audit Logs",
         "action": "exported",
         "outcome": if complete { "success" } else { "failure" },
-        "actor": {"id": who.id, "name": who.name, "type": "app"},
+        "actor": {"id": who.id, "name": who.name, "type": who.kind},
         "source": "auditlog",
         "description": description,
         "metadata": {"format": format, "written_by": place, "view": view, "rows": rows},

@@ -194,6 +194,18 @@ where
     sql
 }
 
+fn revoke_key<'a, DB: Database>(id: i64, now: i64) -> QueryBuilder<'a, DB>
+where
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut sql = QueryBuilder::new("UPDATE api_keys SET revoked_at = ");
+    sql.push_bind(now)
+        .push(" WHERE id = ")
+        .push_bind(id)
+        .push(" AND revoked_at IS NULL");
+    sql
+}
+
 /// Why adding a user failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AddUserError {
@@ -339,6 +351,13 @@ impl Store {
             execute
         );
         Ok(())
+    }
+
+    /// Revokes the API key `id`: it is refused from the next request on. False when there is no
+    /// such live key.
+    pub async fn revoke_api_key(&self, id: i64) -> Result<bool, StoreError> {
+        let now = chrono::Utc::now().timestamp_millis();
+        Ok(on_pool!(self, revoke_key(id, now), build, execute) > 0)
     }
 
     /// Ends the session stored under `token_hash` (sign-out, expiry).

@@ -241,9 +241,20 @@ impl Store {
 
     /// The event with sequence number `id`, or `None` when there is none.
     pub async fn get(&self, id: i64) -> Result<Option<Event>, StoreError> {
+        self.get_in(id, &crate::filters::Filter::default()).await
+    }
+
+    /// The event with sequence number `id` if `scope` (a caller's, see `EventQuery::scope`)
+    /// admits it, else `None`, as for an id that does not exist.
+    pub async fn get_in(
+        &self,
+        id: i64,
+        scope: &crate::filters::Filter,
+    ) -> Result<Option<Event>, StoreError> {
+        filter_sql::check(scope).map_err(StoreError::InvalidFilter)?;
         match &self.backend {
-            Backend::Sqlite(s) => s.get(id).await,
-            Backend::Postgres(s) => s.get(id).await,
+            Backend::Sqlite(s) => s.get(id, scope).await,
+            Backend::Postgres(s) => s.get(id, scope).await,
         }
     }
 

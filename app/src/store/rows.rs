@@ -197,15 +197,22 @@ pub(super) fn check_view(q: &EventQuery) -> Result<(), StoreError> {
 /// occurred_at)` leads with `id`, so each monthly partition answers with one probe of its primary
 /// key index; no partition can be pruned (the time is unknown), which at one partition per month
 /// stays a few hundred probes even after decades.
-pub(super) fn by_id_query<'a, DB>(id: i64) -> QueryBuilder<'a, DB>
+pub(super) fn by_id_query<'a, DB>(
+    id: i64,
+    scope: &crate::filters::Filter,
+    dialect: Dialect,
+) -> QueryBuilder<'a, DB>
 where
     DB: Database,
     DB::Arguments<'a>: Default,
     i64: Encode<'a, DB> + Type<DB>,
+    String: Encode<'a, DB> + Type<DB>,
+    Vec<u8>: Encode<'a, DB> + Type<DB>,
 {
     let mut sql =
         QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = "));
     sql.push_bind(id);
+    filter_sql::push_filter(&mut sql, scope, dialect);
     sql
 }
 

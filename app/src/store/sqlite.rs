@@ -134,8 +134,12 @@ impl SqliteStore {
         rows::into_page(q, rows::unpack(&packed)?)
     }
 
-    pub(super) async fn get(&self, id: i64) -> Result<Option<Event>, StoreError> {
-        let mut sql = rows::by_id_query::<Sqlite>(id);
+    pub(super) async fn get(
+        &self,
+        id: i64,
+        scope: &crate::filters::Filter,
+    ) -> Result<Option<Event>, StoreError> {
+        let mut sql = rows::by_id_query::<Sqlite>(id, scope, Dialect::Sqlite);
         let row: Option<EventRow> = sql.build_query_as().fetch_optional(&self.pool).await?;
         row.map(EventRow::into_event).transpose()
     }

@@ -11,6 +11,9 @@ use serde_json::json;
 pub enum ApiError {
     #[error("{0}")]
     Unauthorized(String),
+    /// Signed in, but not allowed (a role without access, or a Member asking for server exports).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     BadRequest(String, Option<String>),
     #[error("{0}")]
@@ -43,6 +46,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -13,9 +13,7 @@ use app::events::query::{Cursor, EventQuery, MAX_LIMIT};
 use app::export::csv::BOM;
 use app::export::jobs::ExportFormat;
 use app::export::pdf::Report;
-use app::export::{
-    Encoder, ExportLimits, Exporter, PAGE_EXPORTER_ID, PAGE_EXPORTER_NAME, record_export,
-};
+use app::export::{Encoder, ExportLimits, Exporter, record_export};
 use app::filters::{Combine, Condition, Filter, Item};
 use app::store::{Store, StoreError};
 use axum::body::{Body, Bytes};
@@ -24,8 +22,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
+use super::ApiError;
 use super::read::parse_query;
-use super::{ApiError, authenticate};
 use crate::AppState;
 
 /// Events read from the store per step of an export.
@@ -35,30 +33,18 @@ fn bad(field: &str, error: impl Into<String>) -> ApiError {
     ApiError::BadRequest(error.into(), Some(field.into()))
 }
 
-/// Who asked, for the audit event: the API key, or the Audit Logs page (same origin).
-pub(super) async fn caller(store: &Store, headers: &HeaderMap) -> Result<Exporter, ApiError> {
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    if headers.contains_key(header::AUTHORIZATION) {
-        let key = authenticate(store, headers).await?;
-        return Ok(Exporter {
-            id: format!("key_{}", key.id),
-            name: key.name,
-            user_agent,
-        });
+/// Who may run server exports (jobs): an API key, an Owner or an Auditor. Their files hold every
+/// event of the view and are listed to every such caller, so a Member (who sees only their own
+/// events) exports from the page instead.
+pub(super) async fn exporter(state: &AppState, headers: &HeaderMap) -> Result<Exporter, ApiError> {
+    let reader = super::reader(state, headers).await?;
+    if !reader.sees_all {
+        return Err(ApiError::Forbidden(
+            "server exports are for Owners, Auditors and API keys; export the view from the page"
+                .into(),
+        ));
     }
-    if super::same_origin(headers) {
-        return Ok(Exporter {
-            id: PAGE_EXPORTER_ID.into(),
-            name: PAGE_EXPORTER_NAME.into(),
-            user_agent,
-        });
-    }
-    Err(ApiError::Unauthorized(
-        "missing Authorization: Bearer <api key> header".into(),
-    ))
+    Ok(reader.who)
 }
 
 pub(super) struct ExportParams {
@@ -148,9 +134,11 @@ pub async fn export(
     headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let who = caller(&state.store, &headers).await?;
+    let reader = super::reader(&state, &headers).await?;
+    let who = reader.who;
     let limits = state.export;
-    let p = parse_params(&pairs, &state, limits)?;
+    let mut p = parse_params(&pairs, &state, limits)?;
+    p.query.scope = reader.scope;
     let rows = check_rows(&state.store, &p.query, p.format, limits).await?;
     let audit = Audit {
         store: state.store.clone(),

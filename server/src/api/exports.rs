@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::export::{caller, check_rows, parse_params, summary};
+use super::export::{check_rows, exporter, parse_params, summary};
 use crate::AppState;
 
 /// Exports the history shows.
@@ -44,7 +44,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Json<NewExportBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let who = caller(&state.store, &headers).await?;
+    let who = exporter(&state, &headers).await?;
     let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text(), None))?;
     let name = body.name.unwrap_or_default().trim().to_string();
     if name.is_empty() || name.chars().count() > MAX_NAME {
@@ -97,7 +97,7 @@ pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    caller(&state.store, &headers).await?;
+    exporter(&state, &headers).await?;
     let jobs = state
         .store
         .list_exports(HISTORY)
@@ -107,7 +107,7 @@ pub async fn list(
 }
 
 async fn find(state: &AppState, headers: &HeaderMap, id: &str) -> Result<ExportJob, ApiError> {
-    caller(&state.store, headers).await?;
+    exporter(state, headers).await?;
     let id = id
         .parse::<i64>()
         .ok()

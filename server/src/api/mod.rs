@@ -1,5 +1,5 @@
-//! The plain HTTP API under `/api/v1`: ingest and read, authenticated by API key; the live tail
-//! (stream and polling fallback) also answers the page itself.
+//! The plain HTTP API under `/api/v1`: ingest, authenticated by API key; reads, the live tail and
+//! exports, by API key or by the signed-in session of the page (see [`reader`]).
 
 mod error;
 mod export;
@@ -60,34 +60,59 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<ApiKey, 
         .ok_or_else(|| ApiError::Unauthorized("the API key is not valid or was revoked".into()))
 }
 
-/// Who may read the live tail (`/events/stream` and `/events/poll`): the one place that decides.
-///
-/// - A request with `Authorization` must carry a valid API key, as on every other route.
-/// - A request without one is let in when a browser says it comes from the page itself
-///   (`Sec-Fetch-Site: same-origin`): the page's `EventSource` cannot send headers, and the page
-///   has no sign-in yet. Browsers set that header and page scripts cannot change it, so another
-///   site's page cannot read the tail through a visitor's browser; a program on a machine that can
-///   reach the server can send it, and can call the page's unauthenticated server functions just
-///   the same, which is why the server listens on the loopback interface by default.
-///
-/// The accounts issue replaces the same-origin branch with a check of the signed-in session.
-pub async fn authenticate_reader(store: &Store, headers: &HeaderMap) -> Result<(), ApiError> {
-    if headers.contains_key(axum::http::header::AUTHORIZATION) {
-        return authenticate(store, headers).await.map(|_| ());
-    }
-    if same_origin(headers) {
-        return Ok(());
-    }
-    Err(ApiError::Unauthorized(
-        "missing Authorization: Bearer <api key> header (or open the live tail from the Audit Logs page)"
-            .into(),
-    ))
+/// Who is calling a read route, and what they may see: the one place that decides.
+pub struct Reader {
+    /// Who asked, as audit events name them (the user's actor id, or `key_N`).
+    pub who: app::export::Exporter,
+    /// The events they may see, ANDed into every query they make (`EventQuery::scope`).
+    pub scope: app::filters::Filter,
+    /// May see every event (an API key, an Owner or an Auditor): server exports are theirs.
+    pub sees_all: bool,
 }
 
-/// The request comes from the Audit Logs page itself: the browser says it is same-origin (it sets
-/// `Sec-Fetch-Site`, which scripts cannot forge).
-pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
-    headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"same-origin")
+/// The caller of a read route: an API key (`Authorization: Bearer`), which sees every event, or
+/// the signed-in user of the session cookie, who sees what their role allows. 401 without either
+/// (or with a revoked key or an expired session), 403 for a role without access.
+pub async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Reader, ApiError> {
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if headers.contains_key(axum::http::header::AUTHORIZATION) {
+        let key = authenticate(&state.store, headers).await?;
+        return Ok(Reader {
+            who: app::export::Exporter {
+                id: format!("key_{}", key.id),
+                name: key.name,
+                kind: "app",
+                user_agent,
+            },
+            scope: Default::default(),
+            sees_all: true,
+        });
+    }
+    let user = app::accounts::session::current_user(&state.store, headers, &state.sessions)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "sign in, or send an Authorization: Bearer <api key> header".into(),
+            )
+        })?;
+    let scope = user.scope().ok_or_else(|| {
+        ApiError::Forbidden(format!(
+            "the user `{}` has no access to Audit Logs",
+            user.name
+        ))
+    })?;
+    Ok(Reader {
+        who: app::export::Exporter {
+            id: user.actor_id,
+            name: user.name,
+            kind: "user",
+            user_agent,
+        },
+        sees_all: scope.items.is_empty(),
+        scope,
+    })
 }

@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 
 use super::live::{DEFAULT_POLL_LIMIT, parse_params};
-use super::{ApiError, authenticate_reader};
+use super::{ApiError, reader};
 use crate::AppState;
 
 pub async fn poll(
@@ -19,8 +19,9 @@ pub async fn poll(
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<TailPage>, ApiError> {
-    authenticate_reader(&state.store, &headers).await?;
-    let params = parse_params(&params, &state.noise, true)?;
+    let reader = reader(&state, &headers).await?;
+    let mut params = parse_params(&params, &state.noise, true)?;
+    params.query.scope = reader.scope;
     // Read before the events: everything up to it is committed, so continuing after it (when the
     // answer is complete) passes over nothing, and skips scanning events outside the view again.
     let newest = state.store.newest_id().await.map_err(ApiError::store)?;

@@ -17,7 +17,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{ApiError, authenticate};
+use super::{ApiError, reader};
 use crate::AppState;
 
 pub async fn list(
@@ -25,8 +25,11 @@ pub async fn list(
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<EventPage>, ApiError> {
-    authenticate(&state.store, &headers).await?;
-    let query = parse_query(&params)?;
+    let reader = reader(&state, &headers).await?;
+    let query = EventQuery {
+        scope: reader.scope,
+        ..parse_query(&params)?
+    };
     match state.store.list(&query).await {
         Ok(page) => Ok(Json(page)),
         // The store re-validates filters; parse_query already refused what it would refuse.
@@ -42,7 +45,7 @@ pub async fn one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Event>, ApiError> {
-    authenticate(&state.store, &headers).await?;
+    let reader = reader(&state, &headers).await?;
     let id = id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
         bad(
             "id",
@@ -52,7 +55,7 @@ pub async fn one(
             ),
         )
     })?;
-    match state.store.get(id).await {
+    match state.store.get_in(id, &reader.scope).await {
         Ok(Some(event)) => Ok(Json(event)),
         Ok(None) => Err(ApiError::EventNotFound(id)),
         Err(e) => Err(ApiError::store(e)),
@@ -131,6 +134,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         .map(|e| e.to_string());
     let query = EventQuery {
         hide: Default::default(),
+        scope: Default::default(),
         start,
         end,
         event,

@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 
 use super::read::parse_query;
-use super::{ApiError, authenticate};
+use super::{ApiError, reader};
 use crate::AppState;
 
 pub async fn stats(
@@ -21,7 +21,7 @@ pub async fn stats(
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<ViewStats>, ApiError> {
-    authenticate(&state.store, &headers).await?;
+    let reader = reader(&state, &headers).await?;
     let (limits, view): (Vec<_>, Vec<_>) =
         params.into_iter().partition(|(k, _)| k == "facet_limit");
     let facet_limit = match limits.as_slice() {
@@ -43,7 +43,10 @@ pub async fn stats(
             ));
         }
     };
-    let query = parse_query(&view)?;
+    let query = app::events::query::EventQuery {
+        scope: reader.scope,
+        ..parse_query(&view)?
+    };
     match state.store.view_stats(&query, facet_limit).await {
         Ok(stats) => Ok(Json(stats)),
         // The store re-validates filters; parse_query already refused what it would refuse.

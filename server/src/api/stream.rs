@@ -45,7 +45,7 @@ use tokio::time::Instant;
 use super::live::{LiveStats, parse_id, parse_params};
 use super::rendered::Rendered;
 use super::shared_reads::{SharedReads, view_key};
-use super::{ApiError, authenticate_reader};
+use super::{ApiError, reader};
 use crate::AppState;
 
 /// Events one read of the store returns at most, so at most this many wait in a stream's memory.
@@ -60,8 +60,9 @@ pub async fn stream(
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    authenticate_reader(&state.store, &headers).await?;
-    let params = parse_params(&params, &state.noise, false)?;
+    let reader = reader(&state, &headers).await?;
+    let mut params = parse_params(&params, &state.noise, false)?;
+    params.query.scope = reader.scope;
     // A reconnecting EventSource repeats the URL of its first connection (with its `after`) and
     // adds the id of the last message it received, which is the later of the two positions.
     let resume = match headers.get("last-event-id") {

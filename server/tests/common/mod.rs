@@ -10,6 +10,8 @@ pub mod tail;
 
 use std::sync::Arc;
 
+use app::accounts::session;
+use app::accounts::{Role, password};
 use app::store::Store;
 use app::store::testing::TestDatabase;
 use serde_json::{Value, json};
@@ -109,6 +111,27 @@ async fn start_configured(
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A user named `name` with `role` whose events carry `actor_id`, signed in: the `Cookie`
+    /// header value of a fresh session (made in the store, as the sign-in route makes it).
+    #[allow(dead_code)]
+    pub async fn session(&self, name: &str, role: Role, actor_id: &str) -> String {
+        let user = match self.store.user_with_hash(name).await.expect("lookup") {
+            Some((user, _)) => user,
+            None => self
+                .store
+                .add_user(name, role, actor_id, &password::hash("a test password"))
+                .await
+                .expect("add user"),
+        };
+        let token = session::new_token();
+        let now = chrono::Utc::now().timestamp_millis();
+        self.store
+            .add_session(&session::token_hash(&token), user.id, now)
+            .await
+            .expect("add session");
+        format!("{}={token}", session::COOKIE)
     }
 
     /// POSTs a JSON body with the test key.

@@ -135,8 +135,12 @@ impl PgStore {
         rows::into_page(q, rows)
     }
 
-    pub(super) async fn get(&self, id: i64) -> Result<Option<Event>, StoreError> {
-        let mut sql = rows::by_id_query::<Postgres>(id);
+    pub(super) async fn get(
+        &self,
+        id: i64,
+        scope: &crate::filters::Filter,
+    ) -> Result<Option<Event>, StoreError> {
+        let mut sql = rows::by_id_query::<Postgres>(id, scope, Dialect::Postgres);
         let row: Option<EventRow> = sql.build_query_as().fetch_optional(&self.pool).await?;
         row.map(EventRow::into_event).transpose()
     }

@@ -1,0 +1,11 @@
+// Signs in as the Owner through the sign-in page and keeps the session for the journeys.
+import { expect, test as setup } from "@playwright/test";
+
+import { ownerState } from "../playwright.config";
+import { signIn } from "./helpers";
+
+setup("sign in as the Owner", async ({ page }) => {
+  await signIn(page, "e2e-owner");
+  await expect(page.getByTestId("account-name")).toHaveText("e2e-owner");
+  await page.context().storageState({ path: ownerState });
+});
