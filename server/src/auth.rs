@@ -14,6 +14,7 @@
 
 use std::net::SocketAddr;
 
+use app::accounts::audit::{self, Action, Actor};
 use app::accounts::session;
 use app::accounts::{Role, User, password};
 use axum::extract::{ConnectInfo, Form, Query, Request, State};
@@ -152,12 +153,39 @@ pub async fn sign_in(
     let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
         .await
         .unwrap_or(false);
+    let agent = user_agent(&headers);
     let Some(user) = user.filter(|_| ok) else {
         state.throttle.failed(&name, &ip);
         tracing::info!(name = %name, ip = %ip, "failed sign-in");
+        let tried: String = name.chars().take(64).collect();
+        let actor = Actor {
+            id: if tried.is_empty() {
+                "(empty)".into()
+            } else {
+                tried.clone()
+            },
+            name: tried.clone(),
+            kind: "user",
+            ip: Some(ip.clone()),
+            user_agent: agent,
+        };
+        record(
+            &state,
+            &actor,
+            Action {
+                event: "Sign-in Failed",
+                action: "sign_in",
+                success: false,
+                target: None,
+                description: format!("A sign-in as {tried} failed"),
+                metadata: serde_json::json!({"name": tried}),
+            },
+        )
+        .await;
         return back("invalid", None);
     };
     state.throttle.succeeded(&name, &ip);
+    let actor = Actor::user(&user, Some(ip.clone()), agent);
     let token = session::new_token();
     let now = chrono::Utc::now().timestamp_millis();
     if let Err(e) = state
@@ -168,6 +196,19 @@ pub async fn sign_in(
         tracing::error!(error = %e, "storing a session failed");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
+    record(
+        &state,
+        &actor,
+        Action {
+            event: "Signed In",
+            action: "sign_in",
+            success: true,
+            target: None,
+            description: format!("{} signed in", user.name),
+            metadata: serde_json::json!({"role": user.role.as_str()}),
+        },
+    )
+    .await;
     let mut resp = Redirect::to(&next).into_response();
     if let Ok(v) = HeaderValue::from_str(&session::set_cookie(&token, &state.sessions)) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
@@ -176,13 +217,33 @@ pub async fn sign_in(
 }
 
 /// `POST /auth/sign-out`: ends the session (if any) and clears the cookie.
-pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
     if !session::same_origin(&headers) {
         return (
             StatusCode::FORBIDDEN,
             "the form was not sent from this site",
         )
             .into_response();
+    }
+    if let Ok(Some(user)) = session::current_user(&state.store, &headers, &state.sessions).await {
+        let actor = Actor::user(&user, Some(peer.ip().to_string()), user_agent(&headers));
+        record(
+            &state,
+            &actor,
+            Action {
+                event: "Signed Out",
+                action: "sign_out",
+                success: true,
+                target: None,
+                description: format!("{} signed out", user.name),
+                metadata: serde_json::json!({}),
+            },
+        )
+        .await;
     }
     if let Some(token) = session::token_from(&headers)
         && let Err(e) = state.store.end_session(&session::token_hash(&token)).await
@@ -194,6 +255,20 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Records a self-audit event; a failure to record is logged, and the request goes on.
+async fn record(state: &AppState, actor: &Actor, action: Action) {
+    if let Err(e) = audit::record(&state.store, actor, action).await {
+        tracing::error!(error = %e, "recording a self-audit event failed");
+    }
 }
 
 fn urlencode(s: &str) -> String {

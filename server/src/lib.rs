@@ -44,6 +44,8 @@ pub struct AppState {
     pub sessions: SessionConfig,
     /// Failed sign-ins per name and address.
     pub throttle: SignInThrottle,
+    /// Ingest rate limits per API key (off unless configured; the server's flags turn it on).
+    pub ingest_limit: api::rate::IngestLimiter,
 }
 
 impl AppState {
@@ -68,6 +70,18 @@ impl AppState {
             export: ExportLimits::default(),
             sessions: SessionConfig::default(),
             throttle: SignInThrottle::default(),
+            ingest_limit: api::rate::IngestLimiter::new(api::rate::RateConfig {
+                rate: 0,
+                burst: 0,
+            }),
+        }
+    }
+
+    /// The same state with ingest limited per API key.
+    pub fn with_ingest_limit(self, config: api::rate::RateConfig) -> Self {
+        Self {
+            ingest_limit: api::rate::IngestLimiter::new(config),
+            ..self
         }
     }
 

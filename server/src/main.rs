@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
+use app::accounts::audit::{self, Action, Actor};
 use app::accounts::{Role, password};
 use app::events::model::parse_event;
 use app::events::noise::NoisyEvents;
@@ -73,6 +74,13 @@ struct ServeArgs {
     /// Hours after sign-in after which a session ends, however busy.
     #[arg(long, env = "AUDITLOG_SESSION_MAX_HOURS", default_value_t = 12)]
     session_max_hours: u64,
+    /// Events per second each API key may send (a token bucket; 0 turns the limit off). A key
+    /// over it gets 429 with Retry-After.
+    #[arg(long, env = "AUDITLOG_INGEST_RATE", default_value_t = 5_000)]
+    ingest_rate: u32,
+    /// How many events a key may send at once above its rate (the bucket's size).
+    #[arg(long, env = "AUDITLOG_INGEST_BURST", default_value_t = 50_000)]
+    ingest_burst: u32,
     /// The server is reached over HTTPS (behind a proxy that terminates TLS): session cookies are
     /// marked Secure.
     #[arg(long, env = "AUDITLOG_HTTPS")]
@@ -150,6 +158,8 @@ enum KeysCommand {
     },
     /// List keys (never their secrets).
     List,
+    /// Revoke a key by its number (`keys list` shows it): refused from the next request on.
+    Revoke { id: i64 },
 }
 
 #[tokio::main]
@@ -192,6 +202,10 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
             idle: std::time::Duration::from_secs(args.session_idle_minutes.max(1) * 60),
             absolute: std::time::Duration::from_secs(args.session_max_hours.max(1) * 3600),
             secure: args.https,
+        })
+        .with_ingest_limit(server::api::rate::RateConfig {
+            rate: args.ingest_rate,
+            burst: args.ingest_burst,
         });
     let interrupted = state
         .exports
@@ -255,10 +269,15 @@ async fn first_owner(store: &Store) -> anyhow::Result<Option<String>> {
     }
     let password = password::generate();
     let hash = password::hash(&password);
-    store
+    let added = store
         .add_user("owner", Role::Owner, "owner", &hash)
         .await
-        .context("creating the first Owner")?;
+        .map(|_| ())
+        .map_err(anyhow::Error::from);
+    let target = ("user", "owner".to_string(), "owner".to_string());
+    let metadata = serde_json::json!({"role": "owner", "first_start": true});
+    record_command(store, "User Added", "added", target, metadata, &added).await;
+    added.context("creating the first Owner")?;
     Ok(Some(password))
 }
 
@@ -279,7 +298,72 @@ fn parse_role(role: &str) -> anyhow::Result<Role> {
         .with_context(|| format!("unknown role `{role}`: use owner, auditor, member or none"))
 }
 
+/// Records an administrative command as a self-audit event: the operating-system user and host
+/// that ran it, what it did to whom, and whether it succeeded (with the error when not).
+async fn record_command(
+    store: &Store,
+    event: &'static str,
+    action: &'static str,
+    target: (&'static str, String, String),
+    metadata: serde_json::Value,
+    result: &anyhow::Result<()>,
+) {
+    let actor = Actor::command_line();
+    let description = match result {
+        Ok(()) => format!("{event} ({} {}) from the command line", target.0, target.2),
+        Err(e) => format!(
+            "{event} ({} {}) from the command line failed: {e}",
+            target.0, target.2
+        ),
+    };
+    let recorded = audit::record(
+        store,
+        &actor,
+        Action {
+            event,
+            action,
+            success: result.is_ok(),
+            target: Some(target),
+            description,
+            metadata,
+        },
+    )
+    .await;
+    if let Err(e) = recorded {
+        eprintln!("warning: the command could not be recorded in the audit log: {e}");
+    }
+}
+
 async fn users(store: &Store, command: UsersCommand) -> anyhow::Result<()> {
+    let (event, action, name, metadata) = match &command {
+        UsersCommand::List => return run_users(store, command).await,
+        UsersCommand::Add { name, role, .. } => (
+            "User Added",
+            "added",
+            name,
+            serde_json::json!({"role": role}),
+        ),
+        UsersCommand::SetRole { name, role } => (
+            "Role Changed",
+            "role_changed",
+            name,
+            serde_json::json!({"role": role}),
+        ),
+        UsersCommand::Passwd { name, .. } => (
+            "Password Changed",
+            "password_changed",
+            name,
+            serde_json::json!({}),
+        ),
+        UsersCommand::Remove { name } => ("User Removed", "removed", name, serde_json::json!({})),
+    };
+    let target = ("user", name.clone(), name.clone());
+    let result = run_users(store, command).await;
+    record_command(store, event, action, target, metadata, &result).await;
+    result
+}
+
+async fn run_users(store: &Store, command: UsersCommand) -> anyhow::Result<()> {
     match command {
         UsersCommand::Add {
             name,
@@ -357,7 +441,25 @@ async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {
                 !name.is_empty() && name.len() <= 200,
                 "--name must be 1 to 200 characters"
             );
-            let (key, secret) = store.create_api_key(name).await?;
+            let created = store.create_api_key(name).await;
+            let result = created
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("{e}"));
+            let id = created
+                .as_ref()
+                .map_or(String::new(), |(k, _)| k.id.to_string());
+            let target = ("api_key", id, name.to_string());
+            record_command(
+                store,
+                "API Key Created",
+                "created",
+                target,
+                serde_json::json!({}),
+                &result,
+            )
+            .await;
+            let (key, secret) = created?;
             if quiet {
                 println!("{secret}");
             } else {
@@ -367,6 +469,25 @@ async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {
                 );
                 println!("Send events with:  Authorization: Bearer {secret}");
             }
+        }
+        KeysCommand::Revoke { id } => {
+            let result = match store.revoke_api_key(id).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(anyhow::anyhow!("no live API key #{id}")),
+                Err(e) => Err(e.into()),
+            };
+            let target = ("api_key", id.to_string(), format!("#{id}"));
+            record_command(
+                store,
+                "API Key Revoked",
+                "revoked",
+                target,
+                serde_json::json!({}),
+                &result,
+            )
+            .await;
+            result?;
+            println!("Revoked API key #{id}.");
         }
         KeysCommand::List => {
             let keys = store.list_api_keys().await?;

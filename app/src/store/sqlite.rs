@@ -468,9 +468,14 @@ async fn insert_events(
     });
     sql.build().execute(&mut *tx).await?;
     // The search index (migrations 0003 and 0009), in the same transaction: it can never miss a
-    // committed event or hold one that rolled back.
+    // committed event or hold one that rolled back. In key order: FTS5 writes its pending terms out
+    // as a new segment whenever a rowid is not above the last one, so rows in the order they came
+    // (times out of order) would cut a segment per row.
+    let mut by_key: Vec<(i64, &NewEvent)> =
+        keys.iter().copied().zip(rows.iter().map(|r| r.2)).collect();
+    by_key.sort_unstable_by_key(|(key, _)| *key);
     let mut fts = QueryBuilder::<Sqlite>::new("INSERT INTO events_fts (rowid, text) ");
-    fts.push_values(rows.iter().zip(&keys), |mut row, ((_, _, ev), key)| {
+    fts.push_values(&by_key, |mut row, (key, ev)| {
         row.push_bind(*key).push_bind(search::search_text(&ev.body));
     });
     fts.build().execute(&mut *tx).await?;

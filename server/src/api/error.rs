@@ -34,6 +34,9 @@ pub enum ApiError {
     ExportNotReady(String, bool),
     #[error("the store is unavailable")]
     Unavailable,
+    /// The API key sent more events than its rate allows (429, with `Retry-After`).
+    #[error("this API key is over its ingest rate of {} events per second; retry after {} s", .0.limit, .0.retry_after)]
+    RateLimited(super::rate::Limited),
 }
 
 impl ApiError {
@@ -57,6 +60,7 @@ impl ApiError {
             ApiError::ExportNotReady(_, false) => StatusCode::CONFLICT,
             ApiError::ExportNotReady(_, true) => StatusCode::GONE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -72,6 +76,12 @@ impl IntoResponse for ApiError {
             body["field"] = json!(f);
         }
         let mut resp = (self.status(), Json(body)).into_response();
+        if let ApiError::RateLimited(l) = &self {
+            let h = resp.headers_mut();
+            h.insert(header::RETRY_AFTER, HeaderValue::from(l.retry_after));
+            h.insert("ratelimit-limit", HeaderValue::from(l.limit));
+            h.insert("ratelimit-remaining", HeaderValue::from(0u32));
+        }
         if matches!(self, ApiError::Unauthorized(_)) {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -30,6 +30,11 @@ pub async fn ingest(
 ) -> Result<Response, ApiError> {
     let key = authenticate(&state.store, &headers).await?;
     check_content_type(&headers)?;
+    // One token per request up front, the rest per event once the batch is read.
+    let remaining = state
+        .ingest_limit
+        .take(key.id, 1)
+        .map_err(ApiError::RateLimited)?;
     let request_key = idempotency_key(&headers)?;
     let too_large = || {
         ApiError::PayloadTooLarge(format!(
@@ -70,6 +75,14 @@ pub async fn ingest(
         }
     };
 
+    let n = u32::try_from(items.len()).unwrap_or(u32::MAX);
+    let remaining = match n.checked_sub(1) {
+        Some(0) | None => remaining,
+        Some(more) => state
+            .ingest_limit
+            .take(key.id, more)
+            .map_err(ApiError::RateLimited)?,
+    };
     let request_key = request_key.map(|k| RequestKey {
         key: k,
         body_hash: sha256_hex(&bytes),
@@ -98,7 +111,13 @@ pub async fn ingest(
             }
         }
     };
-    Ok(respond(single, results, replayed))
+    let mut resp = respond(single, results, replayed);
+    if state.ingest_limit.config().rate > 0 {
+        let h = resp.headers_mut();
+        h.insert("ratelimit-limit", state.ingest_limit.config().rate.into());
+        h.insert("ratelimit-remaining", remaining.into());
+    }
+    Ok(resp)
 }
 
 fn respond(single: bool, results: Vec<ItemResult>, replayed: bool) -> Response {

@@ -7,6 +7,7 @@ mod exports;
 mod ingest;
 mod live;
 mod poll;
+pub mod rate;
 mod read;
 mod rendered;
 mod shared_reads;
