@@ -52,11 +52,15 @@ pub fn App() -> impl IntoView {
                     <div class="brand">"Audit Logs"</div>
                     <p class="nav-title">"Settings"</p>
                     <A href="/settings/audit-logs">"Audit Logs"</A>
+                    <A href="/settings/users">"Users"</A>
+                    <A href="/settings/api-keys">"API Keys"</A>
                     <accounts::AccountBox />
                 </nav>
                 <main class="content">
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=|| view! { <Redirect path="/settings/audit-logs" /> } />
+                        <Route path=path!("/settings/users") view=accounts::settings::UsersPage />
+                        <Route path=path!("/settings/api-keys") view=accounts::settings::ApiKeysPage />
                         // The drawer of one event is a child route, so the page (and its table)
                         // stays as it is while the drawer opens, changes event and closes.
                         <ParentRoute path=path!("/settings/audit-logs") view=AuditLogsPage>

@@ -185,6 +185,13 @@ pub async fn sign_in(
         return back("invalid", None);
     };
     state.throttle.succeeded(&name, &ip);
+    // A new session id at every sign-in: a session the browser held before (another user's, or
+    // one planted on it) ends here.
+    if let Some(old) = session::token_from(&headers, &state.sessions)
+        && let Err(e) = state.store.end_session(&session::token_hash(&old)).await
+    {
+        tracing::error!(error = %e, "ending the previous session failed");
+    }
     let actor = Actor::user(&user, Some(ip.clone()), agent);
     let token = session::new_token();
     let now = chrono::Utc::now().timestamp_millis();
@@ -245,7 +252,7 @@ pub async fn sign_out(
         )
         .await;
     }
-    if let Some(token) = session::token_from(&headers)
+    if let Some(token) = session::token_from(&headers, &state.sessions)
         && let Err(e) = state.store.end_session(&session::token_hash(&token)).await
     {
         tracing::error!(error = %e, "ending a session failed");

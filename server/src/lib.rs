@@ -132,6 +132,11 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::router())
         .route("/sign-in", axum::routing::get(auth::sign_in_page))
+        // No icon: an empty answer rather than a 404 in every browser console.
+        .route(
+            "/favicon.ico",
+            axum::routing::get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .route("/auth/sign-in", axum::routing::post(auth::sign_in))
         .route("/auth/sign-out", axum::routing::post(auth::sign_out))
         .leptos_routes_with_context(

@@ -332,3 +332,69 @@ async fn the_member_tail_streams_only_their_events() {
     assert!(!seen.contains(SECRET), "{seen}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn only_owners_manage_users_and_keys_and_other_sites_cannot_call_server_functions() {
+    let app = spawn_app().await;
+    let create_key = <app::accounts::settings::CreateKey as ServerFn>::PATH;
+    let list_users = <app::accounts::settings::ListUsers as ServerFn>::PATH;
+    for (role, allowed) in [
+        (Role::Owner, true),
+        (Role::Auditor, false),
+        (Role::Member, false),
+        (Role::None, false),
+    ] {
+        let cookie = app
+            .session(&format!("u-{}", role.as_str()), role, "usr_x")
+            .await;
+        for (path, form) in [(create_key, "name=from-the-page"), (list_users, "")] {
+            let resp = app
+                .client
+                .post(app.url(path))
+                .header("Sec-Fetch-Site", "same-origin")
+                .header("Cookie", &cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(form)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.text().await.unwrap();
+            if allowed {
+                assert_eq!(status, 200, "{role:?} {path}: {body}");
+            } else {
+                assert_eq!(status, 403, "{role:?} {path}: {body}");
+                assert!(!body.contains("alk_"), "{body}");
+            }
+        }
+    }
+    // The Owner's own session, from another site's page: refused before anything runs.
+    let owner = app.session("u-owner", Role::Owner, "usr_x").await;
+    let before = app.store.list_api_keys().await.unwrap().len();
+    for site in ["cross-site", "same-site"] {
+        let resp = app
+            .client
+            .post(app.url(create_key))
+            .header("Sec-Fetch-Site", site)
+            .header("Cookie", &owner)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("name=forged")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403, "{site}");
+    }
+    let resp = app
+        .client
+        .post(app.url(create_key))
+        .header("Origin", "https://evil.example")
+        .header("Cookie", &owner)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("name=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403, "Origin of another site");
+    assert_eq!(app.store.list_api_keys().await.unwrap().len(), before);
+    app.stop().await;
+}

@@ -85,6 +85,27 @@ async fn sign_in_and_out_start_and_end_a_session_and_are_audited() {
         .unwrap();
     assert_eq!(page.status(), 200);
 
+    // Signing in again from the same browser rotates the session: the old id stops working.
+    let again = plain()
+        .post(app.url("/auth/sign-in"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Cookie", &session)
+        .form(&[("name", "ann"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let rotated = again.headers()["set-cookie"].to_str().unwrap();
+    let rotated = rotated.split(';').next().unwrap().to_string();
+    assert_ne!(rotated, session);
+    let old = plain()
+        .get(app.url("/api/v1/events?limit=1"))
+        .header("Cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401, "the session before sign-in ended");
+    let session = rotated;
+
     // Sign-out from another site's form is refused; from the page it ends the session.
     let forged = plain()
         .post(app.url("/auth/sign-out"))
@@ -123,6 +144,7 @@ async fn sign_in_and_out_start_and_end_a_session_and_are_audited() {
         [
             "Sign-in Failed",
             "Sign-in Failed",
+            "Signed In",
             "Signed In",
             "Signed Out"
         ]

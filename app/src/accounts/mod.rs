@@ -8,6 +8,7 @@ pub mod audit;
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
+pub mod settings;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

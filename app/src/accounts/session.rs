@@ -16,8 +16,18 @@ use sha2::{Digest, Sha256};
 use super::User;
 use crate::store::{Store, StoreError};
 
-/// The session cookie's name.
+/// The session cookie's name over plain HTTP.
 pub const COOKIE: &str = "auditlog_session";
+/// Its name under HTTPS: the `__Host-` prefix makes browsers refuse it unless it is Secure, has
+/// `Path=/` and no `Domain`, so no other host (a sibling subdomain) can set or shadow it.
+pub const SECURE_COOKIE: &str = "__Host-auditlog_session";
+
+impl SessionConfig {
+    /// The cookie's name under this configuration.
+    pub fn cookie(&self) -> &'static str {
+        if self.secure { SECURE_COOKIE } else { COOKIE }
+    }
+}
 
 /// How long sessions last, and how the cookie is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,15 +69,16 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
-/// The session token the request's `Cookie` headers carry, if any.
-pub fn token_from(headers: &HeaderMap) -> Option<String> {
+/// The session token the request's `Cookie` headers carry under `cfg`'s cookie name, if any.
+pub fn token_from(headers: &HeaderMap, cfg: &SessionConfig) -> Option<String> {
+    let wanted = cfg.cookie();
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_string())
         .filter(|v| !v.is_empty())
 }
@@ -101,7 +112,8 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 /// The `Set-Cookie` value that starts a session with `token`.
 pub fn set_cookie(token: &str, cfg: &SessionConfig) -> String {
     format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        cfg.cookie(),
         cfg.absolute.as_secs(),
         if cfg.secure { "; Secure" } else { "" }
     )
@@ -110,7 +122,8 @@ pub fn set_cookie(token: &str, cfg: &SessionConfig) -> String {
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(cfg: &SessionConfig) -> String {
     format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        cfg.cookie(),
         if cfg.secure { "; Secure" } else { "" }
     )
 }
@@ -122,7 +135,7 @@ pub async fn current_user(
     headers: &HeaderMap,
     cfg: &SessionConfig,
 ) -> Result<Option<User>, StoreError> {
-    let Some(token) = token_from(headers) else {
+    let Some(token) = token_from(headers, cfg) else {
         return Ok(None);
     };
     let hash = token_hash(&token);
@@ -206,16 +219,23 @@ mod tests {
     #[test]
     fn the_token_is_read_from_any_cookie_header() {
         let mut h = HeaderMap::new();
-        assert_eq!(token_from(&h), None);
+        let cfg = SessionConfig::default();
+        assert_eq!(token_from(&h, &cfg), None);
         h.append(
             http::header::COOKIE,
             "a=1; auditlog_session=tok; b=2".parse().unwrap(),
         );
-        assert_eq!(token_from(&h).as_deref(), Some("tok"));
+        assert_eq!(token_from(&h, &cfg).as_deref(), Some("tok"));
+        // Under HTTPS only the __Host- cookie counts.
+        let https = SessionConfig {
+            secure: true,
+            ..cfg
+        };
+        assert_eq!(token_from(&h, &https), None);
         let mut h = HeaderMap::new();
         h.append(http::header::COOKIE, "x=1".parse().unwrap());
         h.append(http::header::COOKIE, "auditlog_session=t2".parse().unwrap());
-        assert_eq!(token_from(&h).as_deref(), Some("t2"));
+        assert_eq!(token_from(&h, &cfg).as_deref(), Some("t2"));
     }
 
     #[test]
@@ -230,7 +250,7 @@ mod tests {
                 ..cfg
             },
         );
-        assert!(c.ends_with("; Secure"));
+        assert!(c.starts_with("__Host-auditlog_session=t; Path=/;") && c.ends_with("; Secure"));
         assert!(clear_cookie(&cfg).contains("Max-Age=0"));
         assert_ne!(new_token(), new_token());
         assert_eq!(token_hash("t").len(), 64);

@@ -498,7 +498,7 @@ fn loaded_rows(first: EventPage, more: Vec<EventPage>) -> Vec<Event> {
 }
 
 /// Server function errors arrive prefixed with their kind; users need only the message.
-pub(super) fn clean_error(text: &str) -> String {
+pub(crate) fn clean_error(text: &str) -> String {
     text.rsplit_once(": ")
         .map(|(_, m)| m)
         .unwrap_or(text)
