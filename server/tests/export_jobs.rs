@@ -180,6 +180,17 @@ async fn a_job_completes_and_its_file_is_the_views_export_with_its_sha256() {
         .map(|j| j["format"].as_str().unwrap())
         .collect();
     assert_eq!(formats, ["csv", "ndjson", "csv"], "newest first");
+    // Each download is an audit event naming the export and who took it.
+    let (_, downloads) = common::get_events(
+        &app,
+        &[("event", "Audit Logs Export Downloaded"), ("start", "0")],
+    )
+    .await;
+    let downloads = downloads["events"].as_array().unwrap();
+    assert!(downloads.len() >= 3, "{downloads:?}");
+    assert_eq!(downloads[0]["target"]["name"], "Packed");
+    assert_eq!(downloads[0]["actor"]["type"], "app");
+    assert_eq!(downloads[0]["source"], "auditlog");
     app.stop().await;
 }
 

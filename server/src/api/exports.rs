@@ -134,6 +134,7 @@ pub async fn file(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let who = exporter(&state, &headers).await?;
     let job = find(&state, &headers, &id).await?;
     match job.status {
         ExportStatus::Completed => {}
@@ -158,6 +159,25 @@ pub async fn file(
                 true,
             )
         })?;
+    // Who downloaded which export: the viewer audits its own use.
+    let actor = app::accounts::audit::Actor {
+        id: who.id,
+        name: who.name,
+        kind: who.kind,
+        ip: None,
+        user_agent: who.user_agent,
+    };
+    let action = app::accounts::audit::Action {
+        event: "Audit Logs Export Downloaded",
+        action: "downloaded",
+        success: true,
+        target: Some(("export", job.id.to_string(), job.name.clone())),
+        description: format!("Downloaded the export {}", job.name),
+        metadata: json!({"format": job.format.as_str(), "view": job.view}),
+    };
+    if let Err(e) = app::accounts::audit::record(&state.store, &actor, action).await {
+        tracing::error!(error = %e, "recording a download failed");
+    }
     let body = Body::from_stream(tokio_util_stream(file));
     let mut resp = body.into_response();
     let h = resp.headers_mut();
