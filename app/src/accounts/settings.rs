@@ -19,6 +19,19 @@ pub struct KeyInfo {
 }
 
 #[cfg(feature = "ssr")]
+impl From<crate::store::ApiKey> for KeyInfo {
+    fn from(k: crate::store::ApiKey) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            revoked: k.revoked,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 mod ssr {
     use leptos::prelude::*;
 
@@ -204,16 +217,7 @@ pub async fn list_keys() -> Result<Vec<KeyInfo>, ServerFnError> {
         .list_api_keys()
         .await
         .map_err(crate::events::api::ssr::internal)?;
-    Ok(keys
-        .into_iter()
-        .map(|k| KeyInfo {
-            id: k.id,
-            name: k.name,
-            prefix: k.prefix,
-            created_at: k.created_at,
-            revoked: k.revoked,
-        })
-        .collect())
+    Ok(keys.into_iter().map(KeyInfo::from).collect())
 }
 
 /// Creates an API key; its secret is returned once, to show, and only its hash is kept.
@@ -241,16 +245,7 @@ pub async fn create_key(name: String) -> Result<(KeyInfo, String), ServerFnError
         },
     )
     .await?;
-    Ok((
-        KeyInfo {
-            id: key.id,
-            name: key.name,
-            prefix: key.prefix,
-            created_at: key.created_at,
-            revoked: key.revoked,
-        },
-        secret,
-    ))
+    Ok((KeyInfo::from(key), secret))
 }
 
 #[server(name = RevokeKey)]
