@@ -14,7 +14,8 @@
 
 use std::net::SocketAddr;
 
-use app::accounts::audit::{self, Action, Actor};
+use app::accounts::Actor;
+use app::accounts::audit::{self, Action};
 use app::accounts::session;
 use app::accounts::{Role, User, password};
 use axum::extract::{ConnectInfo, Form, Query, Request, State};

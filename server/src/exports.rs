@@ -13,10 +13,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::accounts::Actor;
 use app::events::query::{Cursor, EventQuery};
 use app::export::jobs::{ExportJob, ExportStatus, NewExport};
 use app::export::pdf::Report;
-use app::export::{Encoder, Exporter, record_export};
+use app::export::{Encoder, record_export};
 use app::store::{ExportUpdate, Store, StoreError};
 use chrono::Utc;
 use flate2::Compression;
@@ -95,7 +96,7 @@ impl ExportJobs {
         &self,
         new: NewExport,
         query: EventQuery,
-        who: Exporter,
+        who: Actor,
     ) -> Result<ExportJob, StoreError> {
         let job = self.inner.store.create_export(&new).await?;
         let jobs = self.clone();
@@ -104,7 +105,7 @@ impl ExportJobs {
         Ok(job)
     }
 
-    async fn run(self, job: ExportJob, query: EventQuery, who: Exporter) {
+    async fn run(self, job: ExportJob, query: EventQuery, who: Actor) {
         let Ok(_permit) = self.inner.permits.acquire().await else {
             return;
         };

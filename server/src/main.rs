@@ -4,7 +4,8 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
-use app::accounts::audit::{self, Action, Actor};
+use app::accounts::Actor;
+use app::accounts::audit::{self, Action};
 use app::accounts::{Role, password};
 use app::events::model::parse_event;
 use app::events::noise::NoisyEvents;

@@ -6,32 +6,10 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use super::Actor;
 use crate::store::{AppendRequest, Store, StoreError};
 
-/// Who did it: a signed-in user, a visitor who tried to sign in, or an operating-system user
-/// running the command line.
-#[derive(Clone, Debug)]
-pub struct Actor {
-    pub id: String,
-    pub name: String,
-    /// "user" for a person of the viewer, "system" for the command line.
-    pub kind: &'static str,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
 impl Actor {
-    /// A signed-in user (or the user whose name was tried) at `ip` with `user_agent`.
-    pub fn user(user: &super::User, ip: Option<String>, user_agent: Option<String>) -> Self {
-        Self {
-            id: user.actor_id.clone(),
-            name: user.name.clone(),
-            kind: "user",
-            ip,
-            user_agent,
-        }
-    }
-
     /// The command line: the operating-system user and host that ran it.
     pub fn command_line() -> Self {
         let os_user = std::env::var("USER")

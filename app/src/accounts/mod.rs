@@ -62,6 +62,33 @@ impl Role {
     }
 }
 
+/// Who did something the viewer records about itself (an export, a sign-in, a change of users or
+/// keys): a signed-in user, an API key, a visitor who tried to sign in, or the command line.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// The actor id: a user's own (`User::actor_id`), `key_N` for an API key, `user@host` for the
+    /// command line.
+    pub id: String,
+    pub name: String,
+    /// The actor type: "user", "app" (an API key) or "system" (the command line).
+    pub kind: &'static str,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Actor {
+    /// A signed-in user (or the user whose name was tried) at `ip` with `user_agent`.
+    pub fn user(user: &User, ip: Option<String>, user_agent: Option<String>) -> Self {
+        Self {
+            id: user.actor_id.clone(),
+            name: user.name.clone(),
+            kind: "user",
+            ip,
+            user_agent,
+        }
+    }
+}
+
 /// A person who signs in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {

@@ -35,7 +35,8 @@ impl From<crate::store::ApiKey> for KeyInfo {
 mod ssr {
     use leptos::prelude::*;
 
-    use crate::accounts::audit::{self, Action, Actor};
+    use crate::accounts::Actor;
+    use crate::accounts::audit::{self, Action};
     use crate::accounts::{Role, User};
     use crate::events::api::ssr::{internal, store, viewer};
 

@@ -69,19 +69,22 @@ pub async fn record_browser_export(
     rows: u64,
     complete: bool,
 ) -> Result<(), ServerFnError> {
-    use crate::export::{Exporter, record_export};
+    use crate::export::record_export;
     let store = ssr::store()?;
     let (user, _) = ssr::viewer().await?;
-    let headers: http::HeaderMap = leptos_axum::extract().await?;
-    let who = Exporter {
-        id: user.actor_id,
-        name: user.name,
-        kind: "user",
-        user_agent: headers
+    let parts = use_context::<http::request::Parts>();
+    let ip = parts.as_ref().and_then(|p| {
+        p.extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+    });
+    let agent = parts.as_ref().and_then(|p| {
+        p.headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-    };
+            .map(str::to_string)
+    });
+    let who = crate::accounts::Actor::user(&user, ip, agent);
     record_export(&store, &who, "csv", "browser", &view, rows, complete)
         .await
         .map_err(ssr::internal)?;

@@ -89,32 +89,19 @@ pub async fn export_limits() -> Result<ExportLimits, ServerFnError> {
     Ok(use_context::<ExportLimits>().unwrap_or_default())
 }
 
-use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
-
-/// Who exported, as the "Audit Logs Exported" event names them.
-#[derive(Clone, Debug)]
-pub struct Exporter {
-    /// The actor id: a signed-in user's own (`User::actor_id`), `key_N` for an API key.
-    pub id: String,
-    pub name: String,
-    /// The actor type: "user" for a signed-in user, "app" for an API key.
-    pub kind: &'static str,
-    pub user_agent: Option<String>,
-}
-
-/// The "Audit Logs Exported" event (ingest form) that records an export: the viewer audits its
-/// own use. `place` is where the file was written ("server" or "browser"); `complete` is false
-/// when the export ended early (failed or cancelled) after `rows` events.
-pub fn exported_event(
-    who: &Exporter,
+/// Records an export as an "Audit Logs Exported" event through the store's one write path: the
+/// viewer audits its own use. `place` is where the file was written ("server" or "browser");
+/// `complete` is false when the export ended early (failed or cancelled) after `rows` events.
+#[cfg(feature = "ssr")]
+pub async fn record_export(
+    store: &crate::store::Store,
+    who: &crate::accounts::Actor,
     format: &str,
     place: &str,
     view: &str,
     rows: u64,
     complete: bool,
-    now: DateTime<Utc>,
-) -> Value {
+) -> Result<(), crate::store::StoreError> {
     let description = if complete {
         format!("Exported {rows} events as {}", format.to_uppercase())
     } else {
@@ -124,43 +111,13 @@ pub fn exported_event(
         )
     };
     let view: String = view.chars().take(2_000).collect();
-    let mut event = json!({
-        "occurred_at": now.to_rfc3339(),
-        "event": "Audit Logs Exported",
-        "category": "Audit Logs",
-        "action": "exported",
-        "outcome": if complete { "success" } else { "failure" },
-        "actor": {"id": who.id, "name": who.name, "type": who.kind},
-        "source": "auditlog",
-        "description": description,
-        "metadata": {"format": format, "written_by": place, "view": view, "rows": rows},
-    });
-    if let Some(ua) = &who.user_agent {
-        event["user_agent"] = json!(ua.chars().take(500).collect::<String>());
-    }
-    event
-}
-
-/// Records an export as an "Audit Logs Exported" event ([`exported_event`]) through the store's
-/// one write path.
-#[cfg(feature = "ssr")]
-pub async fn record_export(
-    store: &crate::store::Store,
-    who: &Exporter,
-    format: &str,
-    place: &str,
-    view: &str,
-    rows: u64,
-    complete: bool,
-) -> Result<(), crate::store::StoreError> {
-    let now = Utc::now();
-    let event = exported_event(who, format, place, view, rows, complete, now);
-    store
-        .append(crate::store::AppendRequest {
-            scope: "auditlog".into(),
-            request_key: None,
-            items: vec![crate::events::model::parse_event(&event, now)],
-        })
-        .await?;
-    Ok(())
+    let action = crate::accounts::audit::Action {
+        event: "Audit Logs Exported",
+        action: "exported",
+        success: complete,
+        target: None,
+        description,
+        metadata: serde_json::json!({"format": format, "written_by": place, "view": view, "rows": rows}),
+    };
+    crate::accounts::audit::record(store, who, action).await
 }

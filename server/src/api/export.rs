@@ -9,11 +9,12 @@
 //! the view may hold at most [`ExportLimits::max_rows`] events. Each export is itself recorded as an
 //! "Audit Logs Exported" event (format, view, rows), through the same write path as any event.
 
+use app::accounts::Actor;
 use app::events::query::{Cursor, EventQuery, MAX_LIMIT};
 use app::export::csv::BOM;
 use app::export::jobs::ExportFormat;
 use app::export::pdf::Report;
-use app::export::{Encoder, ExportLimits, Exporter, record_export};
+use app::export::{Encoder, ExportLimits, record_export};
 use app::filters::{Combine, Condition, Filter, Item};
 use app::store::{Store, StoreError};
 use axum::body::{Body, Bytes};
@@ -36,7 +37,7 @@ fn bad(field: &str, error: impl Into<String>) -> ApiError {
 /// Who may run server exports (jobs): an API key, an Owner or an Auditor. Their files hold every
 /// event of the view and are listed to every such caller, so a Member (who sees only their own
 /// events) exports from the page instead.
-pub(super) async fn exporter(state: &AppState, headers: &HeaderMap) -> Result<Exporter, ApiError> {
+pub(super) async fn exporter(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError> {
     let reader = super::reader(state, headers).await?;
     if !reader.sees_all {
         return Err(ApiError::Forbidden(
@@ -261,7 +262,7 @@ fn report(title: &str, query: &EventQuery) -> Report {
 /// as an event of its own: the viewer audits its own use.
 struct Audit {
     store: Store,
-    who: Exporter,
+    who: Actor,
     format: ExportFormat,
     view: String,
     /// Events written so far.

@@ -160,13 +160,6 @@ pub async fn file(
             )
         })?;
     // Who downloaded which export: the viewer audits its own use.
-    let actor = app::accounts::audit::Actor {
-        id: who.id,
-        name: who.name,
-        kind: who.kind,
-        ip: None,
-        user_agent: who.user_agent,
-    };
     let action = app::accounts::audit::Action {
         event: "Audit Logs Export Downloaded",
         action: "downloaded",
@@ -175,7 +168,7 @@ pub async fn file(
         description: format!("Downloaded the export {}", job.name),
         metadata: json!({"format": job.format.as_str(), "view": job.view}),
     };
-    if let Err(e) = app::accounts::audit::record(&state.store, &actor, action).await {
+    if let Err(e) = app::accounts::audit::record(&state.store, &who, action).await {
         tracing::error!(error = %e, "recording a download failed");
     }
     let body = Body::from_stream(tokio_util_stream(file));

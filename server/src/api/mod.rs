@@ -64,7 +64,7 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<ApiKey, 
 /// Who is calling a read route, and what they may see: the one place that decides.
 pub struct Reader {
     /// Who asked, as audit events name them (the user's actor id, or `key_N`).
-    pub who: app::export::Exporter,
+    pub who: app::accounts::Actor,
     /// The events they may see, ANDed into every query they make (`EventQuery::scope`).
     pub scope: app::filters::Filter,
     /// May see every event (an API key, an Owner or an Auditor): server exports are theirs.
@@ -82,10 +82,11 @@ pub async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Reader, Api
     if headers.contains_key(axum::http::header::AUTHORIZATION) {
         let key = authenticate(&state.store, headers).await?;
         return Ok(Reader {
-            who: app::export::Exporter {
+            who: app::accounts::Actor {
                 id: format!("key_{}", key.id),
                 name: key.name,
                 kind: "app",
+                ip: None,
                 user_agent,
             },
             scope: Default::default(),
@@ -107,12 +108,7 @@ pub async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Reader, Api
         ))
     })?;
     Ok(Reader {
-        who: app::export::Exporter {
-            id: user.actor_id,
-            name: user.name,
-            kind: "user",
-            user_agent,
-        },
+        who: app::accounts::Actor::user(&user, None, user_agent),
         sees_all: scope.items.is_empty(),
         scope,
     })
