@@ -35,10 +35,9 @@ impl From<crate::store::ApiKey> for KeyInfo {
 mod ssr {
     use leptos::prelude::*;
 
-    use crate::accounts::Actor;
     use crate::accounts::audit::{self, Action};
     use crate::accounts::{Role, User};
-    use crate::events::api::ssr::{internal, store, viewer};
+    use crate::events::api::ssr::{internal, requesting, store, viewer};
 
     /// The signed-in Owner, or a 403.
     pub async fn owner() -> Result<User, ServerFnError> {
@@ -54,19 +53,7 @@ mod ssr {
 
     /// Records what `owner` did, from the request's address and user agent.
     pub async fn record(owner: &User, action: Action) -> Result<(), ServerFnError> {
-        let parts = use_context::<http::request::Parts>();
-        let ip = parts.as_ref().and_then(|p| {
-            p.extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-        });
-        let agent = parts.as_ref().and_then(|p| {
-            p.headers
-                .get(http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        });
-        audit::record(&store()?, &Actor::user(owner, ip, agent), action)
+        audit::record(&store()?, &requesting(owner), action)
             .await
             .map_err(internal)
     }

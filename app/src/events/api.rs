@@ -72,19 +72,7 @@ pub async fn record_browser_export(
     use crate::export::record_export;
     let store = ssr::store()?;
     let (user, _) = ssr::viewer().await?;
-    let parts = use_context::<http::request::Parts>();
-    let ip = parts.as_ref().and_then(|p| {
-        p.extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-    });
-    let agent = parts.as_ref().and_then(|p| {
-        p.headers
-            .get(http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    });
-    let who = crate::accounts::Actor::user(&user, ip, agent);
+    let who = ssr::requesting(&user);
     record_export(&store, &who, "csv", "browser", &view, rows, complete)
         .await
         .map_err(ssr::internal)?;
@@ -261,6 +249,23 @@ pub(crate) mod ssr {
             )
         })?;
         Ok((user, scope))
+    }
+
+    /// `user` as the actor of what this request does, with its address and user agent.
+    pub fn requesting(user: &User) -> crate::accounts::Actor {
+        let parts = use_context::<http::request::Parts>();
+        let ip = parts.as_ref().and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        });
+        let agent = parts.as_ref().and_then(|p| {
+            p.headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+        crate::accounts::Actor::user(user, ip, agent)
     }
 
     /// Logs the cause and tells the client only that the read failed.
