@@ -269,8 +269,26 @@ pub async fn revoke_key(id: i64) -> Result<(), ServerFnError> {
     .await
 }
 
-fn error_text(e: &ServerFnError) -> String {
-    crate::events::page::clean_error(&e.to_string())
+/// A server function's error, as the settings pages show it.
+fn error_line(e: &ServerFnError) -> AnyView {
+    let text = crate::events::page::clean_error(&e.to_string());
+    view! { <p class="auth-error" role="alert">{text}</p> }.into_any()
+}
+
+/// A secret (a key's, a new user's password) shown once, after `message`.
+fn shown_once(
+    testid: &'static str,
+    secret_testid: &'static str,
+    message: String,
+    secret: String,
+) -> AnyView {
+    view! {
+        <div class="secret-once" data-testid=testid>
+            <p>{message}</p>
+            <code data-testid=secret_testid>{secret}</code>
+        </div>
+    }
+    .into_any()
 }
 
 fn date(ms: i64) -> String {
@@ -312,17 +330,17 @@ pub fn ApiKeysPage() -> impl IntoView {
                 <button type="submit" class="btn btn-primary" data-testid="create-key">"Create key"</button>
             </form>
             {move || create.value().get().map(|r| match r {
-                Ok((key, secret)) => view! {
-                    <div class="secret-once" data-testid="new-key">
-                        <p>{format!("Key “{}” created. Copy its secret now; it is not shown again:", key.name)}</p>
-                        <code data-testid="new-key-secret">{secret}</code>
-                    </div>
-                }.into_any(),
-                Err(e) => view! { <p class="auth-error" role="alert">{error_text(&e)}</p> }.into_any(),
+                Ok((key, secret)) => shown_once(
+                    "new-key",
+                    "new-key-secret",
+                    format!("Key “{}” created. Copy its secret now; it is not shown again:", key.name),
+                    secret,
+                ),
+                Err(e) => error_line(&e),
             })}
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || keys.get().map(|r| match r {
-                    Err(e) => view! { <p class="auth-error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => error_line(&e),
                     Ok(list) => view! {
                         <table class="settings-table" data-testid="keys-table">
                             <thead><tr><th>"#"</th><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Status"</th><th></th></tr></thead>
@@ -397,20 +415,18 @@ pub fn UsersPage() -> impl IntoView {
                 <button type="submit" class="btn btn-primary" data-testid="add-user">"Add user"</button>
             </form>
             {move || add.value().get().map(|r| match r {
-                Ok((user, password)) => view! {
-                    <div class="secret-once" data-testid="new-user">
-                        <p>{format!("{} was added. Their password is shown only now:", user.name)}</p>
-                        <code data-testid="new-user-password">{password}</code>
-                    </div>
-                }.into_any(),
-                Err(e) => view! { <p class="auth-error" role="alert">{error_text(&e)}</p> }.into_any(),
+                Ok((user, password)) => shown_once(
+                    "new-user",
+                    "new-user-password",
+                    format!("{} was added. Their password is shown only now:", user.name),
+                    password,
+                ),
+                Err(e) => error_line(&e),
             })}
-            {move || set_role.value().get().and_then(Result::err).or_else(|| remove.value().get().and_then(Result::err)).map(|e| view! {
-                <p class="auth-error" role="alert">{error_text(&e)}</p>
-            })}
+            {move || set_role.value().get().and_then(Result::err).or_else(|| remove.value().get().and_then(Result::err)).map(|e| error_line(&e))}
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || users.get().map(|r| match r {
-                    Err(e) => view! { <p class="auth-error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => error_line(&e),
                     Ok(list) => view! {
                         <table class="settings-table" data-testid="users-table">
                             <thead><tr><th>"Name"</th><th>"Actor id"</th><th>"Role"</th><th>"Added"</th><th></th></tr></thead>
