@@ -10,11 +10,17 @@ test("an Owner creates an API key in the page, a service uses it, and revoking i
   await page.goto("/settings/api-keys");
   await expect(page.getByRole("heading", { name: "API Keys" })).toBeVisible();
   await page.getByTestId("key-name").fill("e2e-billing-service");
+  // Least privilege by default: a new key may send events, nothing more.
+  await expect(page.getByTestId("key-scope-ingest")).toBeChecked();
+  await expect(page.getByTestId("key-scope-read")).not.toBeChecked();
+  await page.getByTestId("key-expires").selectOption("90");
   await page.getByTestId("create-key").click();
   const secret = (await page.getByTestId("new-key-secret").textContent())!.trim();
   expect(secret).toMatch(/^alk_/);
   const row = page.getByTestId("key-row").filter({ hasText: "e2e-billing-service" });
   await expect(row).toContainText("Active");
+  await expect(row.getByTestId("key-scopes")).toHaveText("ingest");
+  await expect(row.getByTestId("key-last-used")).toHaveText("Never");
 
   const event = {
     event: "E2E Key From The Page",
@@ -24,10 +30,17 @@ test("an Owner creates an API key in the page, a service uses it, and revoking i
   };
   const sent = await request.post("/api/v1/events", { headers: { Authorization: `Bearer ${secret}` }, data: event });
   expect(sent.status()).toBe(201);
+  // It cannot read what it sent: that takes the read scope.
   const read = await request.get("/api/v1/events?event=E2E%20Key%20From%20The%20Page", {
     headers: { Authorization: `Bearer ${secret}` },
   });
-  expect((await read.json()).events).toHaveLength(1);
+  expect(read.status()).toBe(403);
+  expect((await read.json()).error).toContain("`read` scope");
+  // The page shows when it was last used.
+  await expect(async () => {
+    await page.reload();
+    await expect(row.getByTestId("key-last-used")).toContainText("UTC", { timeout: 1000 });
+  }).toPass();
 
   await row.getByTestId("revoke-key").click();
   await expect(row).toContainText("Revoked");

@@ -130,6 +130,25 @@ pub async fn sign_in(
     let name = form.name.trim().to_string();
     if let Err(wait) = state.throttle.check(&name, &ip) {
         let secs = wait.as_secs().max(1);
+        if state.throttle.first_refusal(&name, &ip) {
+            let tried: String = name.chars().take(64).collect();
+            let actor = tried_actor(&tried, &ip, user_agent(&headers));
+            record(
+                &state,
+                &actor,
+                Action {
+                    event: "Sign-in Throttled",
+                    action: "sign_in",
+                    success: false,
+                    target: None,
+                    description: format!(
+                        "Sign-ins as {tried} were refused for {secs} s after repeated failures"
+                    ),
+                    metadata: serde_json::json!({"name": tried, "wait_seconds": secs}),
+                },
+            )
+            .await;
+        }
         let mut resp = back("throttled", Some(secs));
         *resp.status_mut() = StatusCode::SEE_OTHER;
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -159,17 +178,7 @@ pub async fn sign_in(
         state.throttle.failed(&name, &ip);
         tracing::info!(name = %name, ip = %ip, "failed sign-in");
         let tried: String = name.chars().take(64).collect();
-        let actor = Actor {
-            id: if tried.is_empty() {
-                "(empty)".into()
-            } else {
-                tried.clone()
-            },
-            name: tried.clone(),
-            kind: "user",
-            ip: Some(ip.clone()),
-            user_agent: agent,
-        };
+        let actor = tried_actor(&tried, &ip, agent);
         record(
             &state,
             &actor,
@@ -222,6 +231,21 @@ pub async fn sign_in(
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp
+}
+
+/// The visitor who tried to sign in as `tried` (the name typed, never the password).
+fn tried_actor(tried: &str, ip: &str, user_agent: Option<String>) -> Actor {
+    Actor {
+        id: if tried.is_empty() {
+            "(empty)".into()
+        } else {
+            tried.to_string()
+        },
+        name: tried.to_string(),
+        kind: "user",
+        ip: Some(ip.to_string()),
+        user_agent,
+    }
 }
 
 /// `POST /auth/sign-out`: ends the session (if any) and clears the cookie.

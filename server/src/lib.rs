@@ -12,6 +12,7 @@ pub mod exports;
 use std::future::Future;
 use std::sync::OnceLock;
 
+use app::accounts::looked::ReadAudit;
 use app::accounts::session::{SessionConfig, SignInThrottle};
 use app::events::noise::NoisyEvents;
 use app::export::ExportLimits;
@@ -46,6 +47,9 @@ pub struct AppState {
     pub throttle: SignInThrottle,
     /// Ingest rate limits per API key (off unless configured; the server's flags turn it on).
     pub ingest_limit: api::rate::IngestLimiter,
+    /// Who looked: reads recorded as events (off unless configured; the server turns it on, tests
+    /// of other things count the events they read).
+    pub reads: ReadAudit,
 }
 
 impl AppState {
@@ -74,7 +78,13 @@ impl AppState {
                 rate: 0,
                 burst: 0,
             }),
+            reads: ReadAudit::off(),
         }
+    }
+
+    /// The same state recording reads (see `app::accounts::looked`).
+    pub fn with_read_audit(self, reads: ReadAudit) -> Self {
+        Self { reads, ..self }
     }
 
     /// The same state with ingest limited per API key.
@@ -128,6 +138,7 @@ pub fn app(state: AppState) -> Router {
     let noise = state.noise.clone();
     let limits = state.export;
     let sessions = state.sessions;
+    let reads = state.reads.clone();
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", api::router())
@@ -147,6 +158,7 @@ pub fn app(state: AppState) -> Router {
                 provide_context(noise.clone());
                 provide_context(limits);
                 provide_context(sessions);
+                provide_context(reads.clone());
             },
             move || shell(options.clone()),
         )

@@ -82,6 +82,11 @@ struct ServeArgs {
     /// How many events a key may send at once above its rate (the bucket's size).
     #[arg(long, env = "AUDITLOG_INGEST_BURST", default_value_t = 50_000)]
     ingest_burst: u32,
+    /// Reads of the log are recorded as events ("Audit Logs Viewed"): the same view or event read
+    /// again by the same caller within this many minutes is not recorded again.
+    #[arg(long, env = "AUDITLOG_READ_AUDIT_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..=1440))]
+    read_audit_minutes: u64,
     /// The server is reached over HTTPS (behind a proxy that terminates TLS): session cookies are
     /// marked Secure.
     #[arg(long, env = "AUDITLOG_HTTPS")]
@@ -93,7 +98,7 @@ struct ServeArgs {
     #[arg(
         long,
         env = "AUDITLOG_NOISY_EVENTS",
-        default_value = "Access Checked,Resource Read"
+        default_value = "Access Checked,Resource Read,Audit Logs Viewed,Audit Log Event Viewed"
     )]
     noisy_events: String,
     /// The longest time range one server export may cover, in days.
@@ -153,6 +158,13 @@ enum KeysCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// What the key may do: `ingest` (send events), `read` (read, tail and export events) or
+        /// both, comma-separated.
+        #[arg(long, default_value = "ingest,read")]
+        scopes: String,
+        /// The key stops working this many days from now (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
         /// Print only the secret (for scripts).
         #[arg(long)]
         quiet: bool,
@@ -207,7 +219,10 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         .with_ingest_limit(server::api::rate::RateConfig {
             rate: args.ingest_rate,
             burst: args.ingest_burst,
-        });
+        })
+        .with_read_audit(app::accounts::looked::ReadAudit::every(
+            std::time::Duration::from_secs(args.read_audit_minutes * 60),
+        ));
     let interrupted = state
         .exports
         .recover()
@@ -436,13 +451,23 @@ async fn run_users(store: &Store, command: UsersCommand) -> anyhow::Result<()> {
 
 async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {
     match command {
-        KeysCommand::Create { name, quiet } => {
+        KeysCommand::Create {
+            name,
+            scopes,
+            expires_in_days,
+            quiet,
+        } => {
             let name = name.trim();
             anyhow::ensure!(
                 !name.is_empty() && name.len() <= 200,
                 "--name must be 1 to 200 characters"
             );
-            let created = store.create_api_key(name).await;
+            let scopes = app::accounts::KeyScopes::parse(&scopes)
+                .map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
+            let expires_at = expires_in_days.map(|days| {
+                (chrono::Utc::now() + chrono::Duration::days(i64::from(days))).timestamp_millis()
+            });
+            let created = store.create_api_key_with(name, scopes, expires_at).await;
             let result = created
                 .as_ref()
                 .map(|_| ())
@@ -456,7 +481,7 @@ async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {
                 "API Key Created",
                 "created",
                 target,
-                serde_json::json!({}),
+                serde_json::json!({"scopes": scopes.label(), "expires_at": expires_at}),
                 &result,
             )
             .await;
@@ -465,8 +490,13 @@ async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {
                 println!("{secret}");
             } else {
                 println!(
-                    "Created API key #{} \"{}\". Its secret is shown only now:\n\n  {secret}\n",
-                    key.id, key.name
+                    "Created API key #{} \"{}\" (scopes: {}{}). Its secret is shown only now:\n\n  {secret}\n",
+                    key.id,
+                    key.name,
+                    key.scopes.label(),
+                    key.expires_at
+                        .map(|t| format!("; expires {}", utc_minute(t)))
+                        .unwrap_or_default(),
                 );
                 println!("Send events with:  Authorization: Bearer {secret}");
             }
@@ -495,16 +525,24 @@ async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {
             if keys.is_empty() {
                 println!("No API keys. Create one with: auditlog keys create --name NAME");
             }
+            let now = chrono::Utc::now().timestamp_millis();
             for k in keys {
-                let created =
-                    chrono::DateTime::from_timestamp_millis(k.created_at).unwrap_or_default();
+                let status = if k.revoked {
+                    "  (revoked)".to_string()
+                } else if k.expired(now) {
+                    "  (expired)".to_string()
+                } else {
+                    String::new()
+                };
                 println!(
-                    "#{:<4} {:<30} {}…  created {}{}",
+                    "#{:<4} {:<30} {}…  {:<13} created {}  expires {}  last used {}{status}",
                     k.id,
                     k.name,
                     k.prefix,
-                    created.format("%Y-%m-%d %H:%M UTC"),
-                    if k.revoked { "  (revoked)" } else { "" }
+                    k.scopes.label(),
+                    utc_minute(k.created_at),
+                    k.expires_at.map_or("never".into(), utc_minute),
+                    k.last_used_at.map_or("never".into(), utc_minute),
                 );
             }
         }
@@ -592,4 +630,12 @@ impl Progress {
         }
         eprintln!("{}: done ({} events).", self.label, self.total);
     }
+}
+
+/// Epoch milliseconds as `YYYY-MM-DD HH:MM UTC`.
+fn utc_minute(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string()
 }

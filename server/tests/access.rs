@@ -6,8 +6,8 @@
 
 mod common;
 
-use app::accounts::Role;
 use app::accounts::session;
+use app::accounts::{KeyScopes, Role};
 use common::{TestApp, spawn_app};
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
@@ -28,6 +28,10 @@ enum Caller {
     Nobody,
     UnknownKey,
     RevokedKey,
+    /// A key past its expiry.
+    ExpiredKey,
+    /// A key that may only send events.
+    IngestKey,
     Key,
     Expired,
     Owner,
@@ -39,12 +43,29 @@ enum Caller {
 struct Credentials {
     key: String,
     revoked: String,
+    expired: String,
+    ingest_only: String,
     cookies: Vec<(Caller, String)>,
 }
 
 async fn credentials(app: &TestApp) -> Credentials {
     let (revoked_key, revoked) = app.store.create_api_key("old").await.unwrap();
     app.store.revoke_api_key(revoked_key.id).await.unwrap();
+    let an_hour_ago = chrono::Utc::now().timestamp_millis() - 3600 * 1000;
+    let (_, expired) = app
+        .store
+        .create_api_key_with("expired", KeyScopes::ALL, Some(an_hour_ago))
+        .await
+        .unwrap();
+    let ingest = KeyScopes {
+        ingest: true,
+        read: false,
+    };
+    let (_, ingest_only) = app
+        .store
+        .create_api_key_with("ingest only", ingest, None)
+        .await
+        .unwrap();
     let mut cookies = vec![
         (Caller::Owner, app.session("o", Role::Owner, "usr_o").await),
         (
@@ -72,6 +93,8 @@ async fn credentials(app: &TestApp) -> Credentials {
     Credentials {
         key: app.key.clone(),
         revoked,
+        expired,
+        ingest_only,
         cookies,
     }
 }
@@ -88,6 +111,8 @@ fn request(
         Caller::Nobody => build,
         Caller::UnknownKey => build.bearer_auth("alk_unknown"),
         Caller::RevokedKey => build.bearer_auth(&c.revoked),
+        Caller::ExpiredKey => build.bearer_auth(&c.expired),
+        Caller::IngestKey => build.bearer_auth(&c.ingest_only),
         Caller::Key => build.bearer_auth(&c.key),
         _ => {
             let cookie = &c.cookies.iter().find(|(w, _)| *w == who).unwrap().1;
@@ -97,11 +122,15 @@ fn request(
 }
 
 /// What each caller may get from a read route: 401 without valid credentials, 403 without the
-/// permission, else 200.
+/// permission (or a key without the `read` scope), else 200.
 fn read_status(who: Caller) -> u16 {
     match who {
-        Caller::Nobody | Caller::UnknownKey | Caller::RevokedKey | Caller::Expired => 401,
-        Caller::NoAccess => 403,
+        Caller::Nobody
+        | Caller::UnknownKey
+        | Caller::RevokedKey
+        | Caller::ExpiredKey
+        | Caller::Expired => 401,
+        Caller::NoAccess | Caller::IngestKey => 403,
         _ => 200,
     }
 }
@@ -131,6 +160,8 @@ async fn every_route_answers_each_caller_with_only_what_they_may_see() {
         Caller::Nobody,
         Caller::UnknownKey,
         Caller::RevokedKey,
+        Caller::ExpiredKey,
+        Caller::IngestKey,
         Caller::Key,
         Caller::Expired,
         Caller::Owner,
@@ -264,15 +295,21 @@ async fn every_route_answers_each_caller_with_only_what_they_may_see() {
             .unwrap();
             let status = resp.status().as_u16();
             let body = resp.text().await.unwrap();
-            let status_ok =
-                if who == Caller::Key || who == Caller::UnknownKey || who == Caller::RevokedKey {
-                    status >= 400
-                } else if who == Caller::Member && path == get_event {
-                    // Another's event: refused, said as "no access".
-                    status == 403 && body.contains("no access")
-                } else {
-                    status == session_status
-                };
+            let status_ok = if matches!(
+                who,
+                Caller::Key
+                    | Caller::UnknownKey
+                    | Caller::RevokedKey
+                    | Caller::ExpiredKey
+                    | Caller::IngestKey
+            ) {
+                status >= 400
+            } else if who == Caller::Member && path == get_event {
+                // Another's event: refused, said as "no access".
+                status == 403 && body.contains("no access")
+            } else {
+                status == session_status
+            };
             assert!(status_ok, "{who:?} {path}: {status} {body}");
             let sees_secret = matches!(who, Caller::Owner | Caller::Auditor);
             assert_eq!(body.contains(SECRET), sees_secret, "{who:?} {path}: {body}");
@@ -334,6 +371,43 @@ async fn the_member_tail_streams_only_their_events() {
 }
 
 #[tokio::test]
+async fn a_members_event_name_suggestions_name_only_events_they_may_see() {
+    let app = spawn_app().await;
+    common::tail::ingest(
+        &app,
+        vec![
+            by("usr_member", "user", "Own Event"),
+            by(SECRET, "user", "Other Event"),
+            by("backup-service", "system", "System Event"),
+        ],
+    )
+    .await;
+    let path = <app::events::api::EventNames as ServerFn>::PATH;
+    for (role, expected) in [
+        (Role::Member, vec!["Own Event", "System Event"]),
+        (
+            Role::Auditor,
+            vec!["Other Event", "Own Event", "System Event"],
+        ),
+    ] {
+        let cookie = app.session(role.as_str(), role, "usr_member").await;
+        let resp = app
+            .client
+            .post(app.url(path))
+            .header("Sec-Fetch-Site", "same-origin")
+            .header("Cookie", &cookie)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{role:?}");
+        let names: Vec<String> = resp.json().await.unwrap();
+        assert_eq!(names, expected, "{role:?}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn only_owners_manage_users_and_keys_and_other_sites_cannot_call_server_functions() {
     let app = spawn_app().await;
     let create_key = <app::accounts::settings::CreateKey as ServerFn>::PATH;
@@ -347,7 +421,13 @@ async fn only_owners_manage_users_and_keys_and_other_sites_cannot_call_server_fu
         let cookie = app
             .session(&format!("u-{}", role.as_str()), role, "usr_x")
             .await;
-        for (path, form) in [(create_key, "name=from-the-page"), (list_users, "")] {
+        for (path, form) in [
+            (
+                create_key,
+                "name=from-the-page&ingest=true&read=false&days=0",
+            ),
+            (list_users, ""),
+        ] {
             let resp = app
                 .client
                 .post(app.url(path))
@@ -378,7 +458,7 @@ async fn only_owners_manage_users_and_keys_and_other_sites_cannot_call_server_fu
             .header("Sec-Fetch-Site", site)
             .header("Cookie", &owner)
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body("name=forged")
+            .body("name=forged&ingest=true&read=true&days=0")
             .send()
             .await
             .unwrap();
@@ -390,7 +470,7 @@ async fn only_owners_manage_users_and_keys_and_other_sites_cannot_call_server_fu
         .header("Origin", "https://evil.example")
         .header("Cookie", &owner)
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("name=forged")
+        .body("name=forged&ingest=true&read=true&days=0")
         .send()
         .await
         .unwrap();

@@ -48,14 +48,19 @@ async fn a_key_over_its_quota_gets_429_and_a_key_under_it_never_does() {
             (resp.status().as_u16(), retry, limit)
         }
     };
-    // Three seconds: the fast key at 5 x RATE events/s, the slow (the test's own key) at 0.8 x.
+    // The fast key at 5 x RATE events/s, the slow (the test's own key) at 0.8 x.
     let every = |events_per_s: f64| Duration::from_secs_f64(BATCH as f64 / events_per_s);
     let fast_every = every(5.0 * f64::from(RATE));
     let slow_every = every(0.8 * f64::from(RATE));
     let start = Instant::now();
     let (mut next_fast, mut next_slow) = (start, start);
     let (mut fast, mut slow) = (Vec::new(), Vec::new());
-    while start.elapsed() < Duration::from_secs(3) {
+    // T11 asks for 30 s; the suite runs 3 s (`T11_SECONDS=30` for the full run).
+    let seconds: u64 = std::env::var("T11_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    while start.elapsed() < Duration::from_secs(seconds) {
         let now = Instant::now();
         if now >= next_fast {
             fast.push(send(fast_key.clone()).await);
@@ -96,10 +101,12 @@ async fn a_key_over_its_quota_gets_429_and_a_key_under_it_never_does() {
         .unwrap();
     assert_eq!(stats["count"]["value"], accepted * BATCH);
     eprintln!(
-        "fast key: {} requests, {} refused; slow key: {} requests, none refused",
+        "{seconds} s: fast key: {} requests, {} refused; slow key: {} requests, none refused; \
+         {} events stored = acknowledged",
         fast.len(),
         refused.len(),
-        slow.len()
+        slow.len(),
+        accepted * BATCH
     );
     app.stop().await;
 }

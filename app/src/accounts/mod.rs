@@ -5,6 +5,8 @@
 #[cfg(feature = "ssr")]
 pub mod audit;
 #[cfg(feature = "ssr")]
+pub mod looked;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -86,6 +88,55 @@ impl Actor {
             ip,
             user_agent,
         }
+    }
+}
+
+/// What an API key may do. A key has at least one scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyScopes {
+    /// May send events (`POST /api/v1/events`).
+    pub ingest: bool,
+    /// May read, tail and export events (every other `/api/v1` route).
+    pub read: bool,
+}
+
+impl KeyScopes {
+    pub const ALL: KeyScopes = KeyScopes {
+        ingest: true,
+        read: true,
+    };
+
+    /// Parses `ingest`, `read` or both (`ingest,read`); an error names what it did not know.
+    pub fn parse(s: &str) -> Result<KeyScopes, String> {
+        let mut scopes = KeyScopes {
+            ingest: false,
+            read: false,
+        };
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "ingest" => scopes.ingest = true,
+                "read" => scopes.read = true,
+                other => {
+                    return Err(format!(
+                        "unknown scope `{other}`: a key's scopes are `ingest` and `read`"
+                    ));
+                }
+            }
+        }
+        if !scopes.ingest && !scopes.read {
+            return Err("a key needs at least one scope: `ingest`, `read` or both".into());
+        }
+        Ok(scopes)
+    }
+
+    /// `ingest`, `read` or `ingest, read`, as lists show them.
+    pub fn label(self) -> String {
+        [(self.ingest, "ingest"), (self.read, "read")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| *name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

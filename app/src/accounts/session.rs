@@ -161,6 +161,8 @@ pub async fn current_user(
 #[derive(Clone, Default)]
 pub struct SignInThrottle {
     inner: Arc<Mutex<HashMap<String, (u32, Instant)>>>,
+    /// Per name and address, the failure count at which a refused attempt was last recorded.
+    noted: Arc<Mutex<HashMap<(String, String), u32>>>,
 }
 
 /// Failures allowed before attempts are slowed down.
@@ -188,6 +190,30 @@ impl SignInThrottle {
             }
         }
         if wait.is_zero() { Ok(()) } else { Err(wait) }
+    }
+
+    /// Whether a refused attempt for `name` from `ip` is the first since the last failure, so
+    /// is worth recording: a caller hammering through the wait leaves one record per wait, not one
+    /// per attempt.
+    pub fn first_refusal(&self, name: &str, ip: &str) -> bool {
+        let level = {
+            let map = self.inner.lock().expect("throttle lock");
+            Self::keys(name, ip)
+                .iter()
+                .filter_map(|k| map.get(k).map(|(n, _)| *n))
+                .max()
+                .unwrap_or(0)
+        };
+        let mut noted = self.noted.lock().expect("throttle lock");
+        if noted.len() > 100_000 {
+            noted.clear();
+        }
+        let key = (name.to_lowercase(), ip.to_string());
+        if noted.get(&key) == Some(&level) {
+            return false;
+        }
+        noted.insert(key, level);
+        true
     }
 
     pub fn failed(&self, name: &str, ip: &str) {
@@ -297,6 +323,12 @@ mod tests {
         assert!(t.check("ANN", "5.6.7.8").is_err());
         assert!(t.check("bob", "1.2.3.4").is_err());
         assert!(t.check("bob", "5.6.7.8").is_ok());
+        // One refusal per wait is worth recording, however many attempts are refused.
+        assert!(t.first_refusal("ann", "5.6.7.8"));
+        assert!(!t.first_refusal("Ann", "5.6.7.8"));
+        assert!(t.first_refusal("ann", "1.2.3.4"));
+        t.failed("ann", "1.2.3.4");
+        assert!(t.first_refusal("ann", "1.2.3.4"));
         t.succeeded("ann", "1.2.3.4");
         assert!(t.check("ann", "1.2.3.4").is_ok());
     }

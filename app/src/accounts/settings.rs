@@ -16,20 +16,52 @@ pub struct KeyInfo {
     pub prefix: String,
     pub created_at: i64,
     pub revoked: bool,
+    pub scopes: super::KeyScopes,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    /// Whether it had expired when it was listed.
+    pub expired: bool,
+}
+
+impl KeyInfo {
+    /// "Active", "Revoked" or "Expired".
+    pub fn status(&self) -> &'static str {
+        if self.revoked {
+            "Revoked"
+        } else if self.expired {
+            "Expired"
+        } else {
+            "Active"
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
 impl From<crate::store::ApiKey> for KeyInfo {
     fn from(k: crate::store::ApiKey) -> Self {
+        let expired = k.expired(chrono::Utc::now().timestamp_millis());
         Self {
+            expired,
             id: k.id,
             name: k.name,
             prefix: k.prefix,
             created_at: k.created_at,
             revoked: k.revoked,
+            scopes: k.scopes,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
         }
     }
 }
+
+/// How long a key made in the page lasts: the choices of its "Expires" menu, in days (0: never).
+pub const KEY_LIFETIMES: [(u32, &str); 5] = [
+    (0, "Never"),
+    (30, "In 30 days"),
+    (90, "In 90 days"),
+    (180, "In 180 days"),
+    (365, "In 1 year"),
+];
 
 #[cfg(feature = "ssr")]
 mod ssr {
@@ -208,17 +240,36 @@ pub async fn list_keys() -> Result<Vec<KeyInfo>, ServerFnError> {
     Ok(keys.into_iter().map(KeyInfo::from).collect())
 }
 
-/// Creates an API key; its secret is returned once, to show, and only its hash is kept.
+/// Creates an API key with the scopes `ingest` and/or `read`, lasting `days` (0: no expiry); its
+/// secret is returned once, to show, and only its hash is kept.
 #[server(name = CreateKey)]
-pub async fn create_key(name: String) -> Result<(KeyInfo, String), ServerFnError> {
+pub async fn create_key(
+    name: String,
+    ingest: bool,
+    read: bool,
+    days: u32,
+) -> Result<(KeyInfo, String), ServerFnError> {
     use super::audit::Action;
     let owner = ssr::owner().await?;
     let name = name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ServerFnError::new("the name must be 1 to 200 characters"));
     }
+    if !ingest && !read {
+        return Err(ServerFnError::new(
+            "a key needs at least one scope: ingest, read or both",
+        ));
+    }
+    if !KEY_LIFETIMES.iter().any(|(d, _)| *d == days) {
+        return Err(ServerFnError::new(
+            "the expiry must be never, 30, 90, 180 or 365 days",
+        ));
+    }
+    let scopes = super::KeyScopes { ingest, read };
+    let expires_at = (days > 0)
+        .then(|| (chrono::Utc::now() + chrono::Duration::days(i64::from(days))).timestamp_millis());
     let (key, secret) = crate::events::api::ssr::store()?
-        .create_api_key(&name)
+        .create_api_key_with(&name, scopes, expires_at)
         .await
         .map_err(crate::events::api::ssr::internal)?;
     ssr::record(
@@ -229,7 +280,11 @@ pub async fn create_key(name: String) -> Result<(KeyInfo, String), ServerFnError
             success: true,
             target: Some(("api_key", key.id.to_string(), key.name.clone())),
             description: format!("{} created the API key {}", owner.name, key.name),
-            metadata: serde_json::json!({"prefix": key.prefix}),
+            metadata: serde_json::json!({
+                "prefix": key.prefix,
+                "scopes": key.scopes.label(),
+                "expires_at": key.expires_at,
+            }),
         },
     )
     .await?;
@@ -302,9 +357,13 @@ fn date(ms: i64) -> String {
 pub fn ApiKeysPage() -> impl IntoView {
     let keys = Resource::new(|| (), |_| list_keys());
     let name = RwSignal::new(String::new());
-    let create = Action::new(move |n: &String| {
-        let n = n.clone();
-        async move { create_key(n).await }
+    // Least privilege by default: a new key may send events, nothing more.
+    let ingest = RwSignal::new(true);
+    let read = RwSignal::new(false);
+    let days = RwSignal::new(0u32);
+    let create = Action::new(move |(n, i, r, d): &(String, bool, bool, u32)| {
+        let (n, i, r, d) = (n.clone(), *i, *r, *d);
+        async move { create_key(n, i, r, d).await }
     });
     let revoke = Action::new(move |id: &i64| {
         let id = *id;
@@ -321,12 +380,20 @@ pub fn ApiKeysPage() -> impl IntoView {
         <section class="page settings-page">
             <p class="breadcrumb">"Settings"</p>
             <h1>"API Keys"</h1>
-            <p class="muted">"Services send events with a key: " <code>"Authorization: Bearer <key>"</code> ". A key's secret is shown once, when it is created."</p>
+            <p class="muted">"Services send events with a key: " <code>"Authorization: Bearer <key>"</code> ". A key's secret is shown once, when it is created. The " <strong>"ingest"</strong> " scope sends events; " <strong>"read"</strong> " reads, tails and exports them."</p>
             <form class="settings-form" on:submit=move |ev| {
                 ev.prevent_default();
-                create.dispatch(name.get_untracked());
+                create.dispatch((name.get_untracked(), ingest.get_untracked(), read.get_untracked(), days.get_untracked()));
             }>
                 <label>"Name" <input data-testid="key-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) required /></label>
+                <fieldset class="scopes">
+                    <legend>"Scopes"</legend>
+                    <label><input type="checkbox" data-testid="key-scope-ingest" prop:checked=ingest on:change=move |ev| ingest.set(event_target_checked(&ev)) />" ingest"</label>
+                    <label><input type="checkbox" data-testid="key-scope-read" prop:checked=read on:change=move |ev| read.set(event_target_checked(&ev)) />" read"</label>
+                </fieldset>
+                <label>"Expires" <select data-testid="key-expires" on:change=move |ev| days.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    {KEY_LIFETIMES.iter().map(|(d, label)| view! { <option value=d.to_string()>{*label}</option> }).collect_view()}
+                </select></label>
                 <button type="submit" class="btn btn-primary" data-testid="create-key">"Create key"</button>
             </form>
             {move || create.value().get().map(|r| match r {
@@ -343,7 +410,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                     Err(e) => error_line(&e),
                     Ok(list) => view! {
                         <table class="settings-table" data-testid="keys-table">
-                            <thead><tr><th>"#"</th><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Status"</th><th></th></tr></thead>
+                            <thead><tr><th>"#"</th><th>"Name"</th><th>"Key"</th><th>"Scopes"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"Status"</th><th></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|k| {
                                     let id = k.id;
@@ -352,8 +419,11 @@ pub fn ApiKeysPage() -> impl IntoView {
                                             <td>{k.id}</td>
                                             <td>{k.name.clone()}</td>
                                             <td><code>{format!("{}…", k.prefix)}</code></td>
+                                            <td data-testid="key-scopes">{k.scopes.label()}</td>
                                             <td>{date(k.created_at)}</td>
-                                            <td>{if k.revoked { "Revoked" } else { "Active" }}</td>
+                                            <td>{k.expires_at.map_or_else(|| "Never".to_string(), date)}</td>
+                                            <td data-testid="key-last-used">{k.last_used_at.map_or_else(|| "Never".to_string(), date)}</td>
+                                            <td>{k.status()}</td>
                                             <td>{(!k.revoked).then(|| view! {
                                                 <button class="btn" data-testid="revoke-key" on:click=move |_| { revoke.dispatch(id); }>"Revoke"</button>
                                             })}</td>

@@ -28,8 +28,15 @@ pub async fn list_events(
     sort: String,
     cursor: Option<String>,
 ) -> Result<EventPage, ServerFnError> {
-    read_page(start, end, event, &filter, search, quiet, &sort, cursor, 50).await
+    read_page(
+        start, end, event, &filter, search, quiet, &sort, cursor, PAGE_SIZE,
+    )
+    .await
 }
+
+/// Read this many at a time, a page's reads are the page's list; more, its browser export (which
+/// is recorded as an export rather than as a read).
+const PAGE_SIZE: u32 = 50;
 
 /// One chunk of the browser's "CSV (this view)": the next [`EXPORT_CHUNK`] events of the view after
 /// `cursor`, in the view's sort.
@@ -94,7 +101,14 @@ async fn read_page(
 ) -> Result<EventPage, ServerFnError> {
     use super::query::{Cursor, Sort};
     let store = ssr::store()?;
-    let view = parse_view(start, end, event, filter, search, quiet).await?;
+    let (user, view) = parse_view(start, end, event, filter, search, quiet).await?;
+    if limit == PAGE_SIZE {
+        let view = crate::accounts::looked::Looked::View {
+            query: &view,
+            via: "page",
+        };
+        ssr::looked(&ssr::requesting(&user), view).await?;
+    }
     let sort = if sort.is_empty() {
         Sort::default()
     } else {
@@ -122,7 +136,7 @@ async fn read_page(
 
 /// The view the page's server functions are given: `start`/`end` in epoch milliseconds, the event
 /// name (empty for any) and the filter as JSON (empty for none), validated, and bounded to what
-/// the signed-in caller may see (their scope; an error without a session). Shared by
+/// the signed-in caller may see (their scope; an error without a session); with the caller. Shared by
 /// [`list_events`] and [`super::stats_api::view_stats`] so the list and its statistics always
 /// describe the same rows.
 #[cfg(feature = "ssr")]
@@ -133,7 +147,7 @@ pub(crate) async fn parse_view(
     filter: &str,
     search: Option<String>,
     quiet: bool,
-) -> Result<EventQuery, ServerFnError> {
+) -> Result<(crate::accounts::User, EventQuery), ServerFnError> {
     let time = |ms: Option<i64>| -> Result<_, ServerFnError> {
         ms.map(|ms| {
             chrono::DateTime::from_timestamp_millis(ms)
@@ -161,8 +175,8 @@ pub(crate) async fn parse_view(
     } else {
         Default::default()
     };
-    let (_, scope) = ssr::viewer().await?;
-    Ok(EventQuery {
+    let (user, scope) = ssr::viewer().await?;
+    let query = EventQuery {
         hide,
         scope,
         search,
@@ -171,16 +185,21 @@ pub(crate) async fn parse_view(
         event: event.filter(|e| !e.is_empty()),
         filter,
         ..EventQuery::default()
-    })
+    };
+    Ok((user, query))
 }
 
 /// The event with sequence number `id`, for the event drawer; `None` when there is none (the
 /// drawer says so rather than failing).
 #[server]
 pub async fn get_event(id: i64) -> Result<Option<Event>, ServerFnError> {
-    let (_, scope) = ssr::viewer().await?;
+    let (user, scope) = ssr::viewer().await?;
     let store = ssr::store()?;
     let event = store.get_in(id, &scope).await.map_err(ssr::internal)?;
+    if event.is_some() {
+        let one = crate::accounts::looked::Looked::Event { id, via: "page" };
+        ssr::looked(&ssr::requesting(&user), one).await?;
+    }
     if event.is_none()
         && !scope.items.is_empty()
         && store.get(id).await.map_err(ssr::internal)?.is_some()
@@ -197,11 +216,34 @@ pub async fn get_event(id: i64) -> Result<Option<Event>, ServerFnError> {
     Ok(event)
 }
 
-/// The event names seen so far, for the event filter.
+/// The event names seen so far, for the event filter's suggestions: every name for a caller who
+/// sees every event; for a Member, only the names of events they may see (the most frequent
+/// [`super::stats::MAX_FACET_LIMIT`], from the same scoped query as the page's facets).
 #[server]
 pub async fn event_names() -> Result<Vec<String>, ServerFnError> {
-    ssr::viewer().await?;
-    ssr::store()?.event_names().await.map_err(ssr::internal)
+    use super::stats::{FacetKey, MAX_FACET_LIMIT};
+    let (_, scope) = ssr::viewer().await?;
+    let store = ssr::store()?;
+    if scope.items.is_empty() {
+        return store.event_names().await.map_err(ssr::internal);
+    }
+    let query = EventQuery {
+        scope,
+        ..EventQuery::default()
+    };
+    let stats = store
+        .view_stats(&query, MAX_FACET_LIMIT)
+        .await
+        .map_err(ssr::internal)?;
+    let mut names: Vec<String> = stats
+        .facets
+        .fields
+        .into_iter()
+        .find(|f| f.field == FacetKey::Event)
+        .map(|f| f.values.into_iter().map(|(name, _)| name).collect())
+        .unwrap_or_default();
+    names.sort();
+    Ok(names)
 }
 
 #[cfg(feature = "ssr")]
@@ -266,6 +308,16 @@ pub(crate) mod ssr {
                 .map(str::to_string)
         });
         crate::accounts::Actor::user(user, ip, agent)
+    }
+
+    /// Records that `actor` read `what` (see `accounts::looked`): a read that cannot be recorded
+    /// is refused.
+    pub async fn looked(
+        actor: &crate::accounts::Actor,
+        what: crate::accounts::looked::Looked<'_>,
+    ) -> Result<(), ServerFnError> {
+        let audit = use_context::<crate::accounts::looked::ReadAudit>().unwrap_or_default();
+        audit.looked(&store()?, actor, what).await.map_err(internal)
     }
 
     /// Logs the cause and tells the client only that the read failed.

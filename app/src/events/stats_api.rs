@@ -20,7 +20,7 @@ pub async fn view_stats(
     use super::api::{parse_view, ssr};
     use super::stats::DEFAULT_FACET_LIMIT;
 
-    let query = parse_view(start, end, event, &filter, search, quiet).await?;
+    let (_, query) = parse_view(start, end, event, &filter, search, quiet).await?;
     ssr::store()?
         .view_stats(&query, DEFAULT_FACET_LIMIT)
         .await

@@ -1,6 +1,7 @@
 //! Users and sessions (migrations sqlite/0010, postgres/0008), written once over both databases
 //! as in `keys.rs`.
 
+use super::keys::touch as touch_key;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::{Backend, Store, StoreError};
@@ -358,6 +359,13 @@ impl Store {
     pub async fn revoke_api_key(&self, id: i64) -> Result<bool, StoreError> {
         let now = chrono::Utc::now().timestamp_millis();
         Ok(on_pool!(self, revoke_key(id, now), build, execute) > 0)
+    }
+
+    /// Records that API key `id` was used at `now` (epoch milliseconds); written at most once a
+    /// minute per key.
+    pub async fn touch_api_key(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, touch_key(id, now), build, execute);
+        Ok(())
     }
 
     /// Ends the session stored under `token_hash` (sign-out, expiry).

@@ -162,7 +162,23 @@ pub struct ApiKey {
     pub prefix: String,
     pub created_at: i64,
     pub revoked: bool,
+    /// What it may do.
+    pub scopes: crate::accounts::KeyScopes,
+    /// When it stops working (epoch milliseconds), if ever.
+    pub expires_at: Option<i64>,
+    /// When it was last used, to the minute (epoch milliseconds).
+    pub last_used_at: Option<i64>,
 }
+
+impl ApiKey {
+    /// Whether it has expired at `now` (epoch milliseconds).
+    pub fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
+}
+
+/// How often a key's "last used" time is written: at most once per this many milliseconds.
+pub const KEY_USE_RESOLUTION_MS: i64 = 60_000;
 
 #[derive(Clone)]
 enum Backend {
@@ -274,19 +290,38 @@ impl Store {
         }
     }
 
-    /// Creates an API key; returns it and its secret, which is shown once and never stored.
+    /// Creates an API key that may ingest and read and does not expire; returns it and its
+    /// secret, which is shown once and never stored.
     pub async fn create_api_key(&self, name: &str) -> Result<(ApiKey, String), StoreError> {
+        self.create_api_key_with(name, crate::accounts::KeyScopes::ALL, None)
+            .await
+    }
+
+    /// Creates an API key with these `scopes`, expiring at `expires_at` (epoch milliseconds) if
+    /// given; returns it and its secret, which is shown once and never stored.
+    pub async fn create_api_key_with(
+        &self,
+        name: &str,
+        scopes: crate::accounts::KeyScopes,
+        expires_at: Option<i64>,
+    ) -> Result<(ApiKey, String), StoreError> {
         let secret = new_secret();
-        let hash = hash_secret(&secret);
-        let prefix: String = secret.chars().take(12).collect();
+        let new = keys::NewKey {
+            name: name.to_string(),
+            hash: hash_secret(&secret),
+            prefix: secret.chars().take(12).collect(),
+            scopes,
+            expires_at,
+        };
         let key = match &self.backend {
-            Backend::Sqlite(s) => s.insert_api_key(name, &hash, &prefix).await?,
-            Backend::Postgres(s) => s.insert_api_key(name, &hash, &prefix).await?,
+            Backend::Sqlite(s) => s.insert_api_key(new).await?,
+            Backend::Postgres(s) => s.insert_api_key(new).await?,
         };
         Ok((key, secret))
     }
 
-    /// The live (not revoked) key with this secret, if any.
+    /// The key with this secret, if any and not revoked (it may have expired: see
+    /// [`ApiKey::expired`]).
     pub async fn find_api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
         let hash = hash_secret(secret);
         match &self.backend {

@@ -157,13 +157,8 @@ impl SqliteStore {
         Ok(!any)
     }
 
-    pub(super) async fn insert_api_key(
-        &self,
-        name: &str,
-        hash: &str,
-        prefix: &str,
-    ) -> Result<ApiKey, StoreError> {
-        let mut sql = keys::insert(name, hash, prefix);
+    pub(super) async fn insert_api_key(&self, new: keys::NewKey) -> Result<ApiKey, StoreError> {
+        let mut sql = keys::insert(new);
         Ok(keys::to_key(
             sql.build_query_as().fetch_one(&self.pool).await?,
         ))
@@ -271,7 +266,10 @@ impl Writer {
 
     async fn commit_group(&mut self, jobs: &[WriteJob]) -> Result<Vec<AppendOutcome>, sqlx::Error> {
         let now = Utc::now().timestamp_millis();
-        let mut tx = self.conn.begin().await?;
+        // IMMEDIATE: take the write lock before the first read. A deferred transaction that read
+        // before another connection (sessions, API keys) wrote could not upgrade: SQLITE_BUSY at
+        // once, without waiting out the busy timeout.
+        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
         if now - self.last_purge_ms > 60 * 60 * 1000 {
             sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
                 .bind(now - IDEMPOTENCY_RETENTION_MS)

@@ -19,7 +19,7 @@ use app::filters::{Combine, Condition, Filter, Item};
 use app::store::{Store, StoreError};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
@@ -37,8 +37,7 @@ fn bad(field: &str, error: impl Into<String>) -> ApiError {
 /// Who may run server exports (jobs): an API key, an Owner or an Auditor. Their files hold every
 /// event of the view and are listed to every such caller, so a Member (who sees only their own
 /// events) exports from the page instead.
-pub(super) async fn exporter(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    let reader = super::reader(state, headers).await?;
+pub(super) fn exporter(reader: super::Reader) -> Result<Actor, ApiError> {
     if !reader.sees_all {
         return Err(ApiError::Forbidden(
             "server exports are for Owners, Auditors and API keys; export the view from the page"
@@ -132,10 +131,9 @@ fn flag(field: &str, v: &str) -> Result<bool, ApiError> {
 
 pub async fn export(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    reader: super::Reader,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let reader = super::reader(&state, &headers).await?;
     let who = reader.who;
     let limits = state.export;
     let mut p = parse_params(&pairs, &state, limits)?;

@@ -13,13 +13,13 @@ use app::export::jobs::{ExportJob, ExportStatus, NewExport};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ApiError;
 use super::export::{check_rows, exporter, parse_params, summary};
+use super::{ApiError, Reader};
 use crate::AppState;
 
 /// Exports the history shows.
@@ -41,10 +41,10 @@ fn bad(field: &str, error: impl Into<String>) -> ApiError {
 
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    reader: Reader,
     body: Result<Json<NewExportBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let who = exporter(&state, &headers).await?;
+    let who = exporter(reader)?;
     let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text(), None))?;
     let name = body.name.unwrap_or_default().trim().to_string();
     if name.is_empty() || name.chars().count() > MAX_NAME {
@@ -93,11 +93,8 @@ pub async fn create(
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    exporter(&state, &headers).await?;
+pub async fn list(State(state): State<AppState>, reader: Reader) -> Result<Json<Value>, ApiError> {
+    exporter(reader)?;
     let jobs = state
         .store
         .list_exports(HISTORY)
@@ -106,8 +103,8 @@ pub async fn list(
     Ok(Json(json!({ "exports": jobs })))
 }
 
-async fn find(state: &AppState, headers: &HeaderMap, id: &str) -> Result<ExportJob, ApiError> {
-    exporter(state, headers).await?;
+/// The export job `id`; the caller has checked that they may see exports.
+async fn find(state: &AppState, id: &str) -> Result<ExportJob, ApiError> {
     let id = id
         .parse::<i64>()
         .ok()
@@ -123,19 +120,20 @@ async fn find(state: &AppState, headers: &HeaderMap, id: &str) -> Result<ExportJ
 
 pub async fn one(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    reader: Reader,
     Path(id): Path<String>,
 ) -> Result<Json<ExportJob>, ApiError> {
-    Ok(Json(find(&state, &headers, &id).await?))
+    exporter(reader)?;
+    Ok(Json(find(&state, &id).await?))
 }
 
 pub async fn file(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    reader: Reader,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let who = exporter(&state, &headers).await?;
-    let job = find(&state, &headers, &id).await?;
+    let who = exporter(reader)?;
+    let job = find(&state, &id).await?;
     match job.status {
         ExportStatus::Completed => {}
         ExportStatus::Expired => {

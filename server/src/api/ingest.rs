@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{ApiError, authenticate};
+use super::{ApiError, KeyUse, authenticate};
 use crate::AppState;
 
 /// Largest accepted request body.
@@ -28,7 +28,7 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let key = authenticate(&state.store, &headers).await?;
+    let key = authenticate(&state.store, &headers, KeyUse::Ingest).await?;
     check_content_type(&headers)?;
     // One token per request up front, the rest per event once the batch is read.
     let remaining = state

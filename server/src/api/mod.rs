@@ -38,8 +38,21 @@ pub fn router() -> Router<AppState> {
         .fallback(|| async { ApiError::NotFound })
 }
 
-/// The API key named by `Authorization: Bearer <key>`, or 401.
-pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<ApiKey, ApiError> {
+/// What a caller wants to do with an API key: each needs the key's scope of that name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyUse {
+    Ingest,
+    Read,
+}
+
+/// The API key named by `Authorization: Bearer <key>`: 401 without one, or for a key that is
+/// unknown, revoked or expired; 403 for a key without the scope `need`. Records when the key was
+/// last used (to the minute, without holding up the request).
+pub async fn authenticate(
+    store: &Store,
+    headers: &HeaderMap,
+    need: KeyUse,
+) -> Result<ApiKey, ApiError> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or_else(|| {
@@ -54,11 +67,47 @@ pub async fn authenticate(store: &Store, headers: &HeaderMap) -> Result<ApiKey, 
         .ok_or_else(|| {
             ApiError::Unauthorized("Authorization header must be `Bearer <api key>`".into())
         })?;
-    store
+    let key = store
         .find_api_key(secret)
         .await
         .map_err(ApiError::store)?
-        .ok_or_else(|| ApiError::Unauthorized("the API key is not valid or was revoked".into()))
+        .ok_or_else(|| ApiError::Unauthorized("the API key is not valid or was revoked".into()))?;
+    let now = chrono::Utc::now().timestamp_millis();
+    if key.expired(now) {
+        let at = chrono::DateTime::from_timestamp_millis(key.expires_at.unwrap_or(now))
+            .unwrap_or_default()
+            .format("%Y-%m-%d %H:%M UTC");
+        return Err(ApiError::Unauthorized(format!(
+            "the API key expired at {at}"
+        )));
+    }
+    let allowed = match need {
+        KeyUse::Ingest => key.scopes.ingest,
+        KeyUse::Read => key.scopes.read,
+    };
+    if !allowed {
+        let (wants, verb) = match need {
+            KeyUse::Ingest => ("ingest", "send events"),
+            KeyUse::Read => ("read", "read events"),
+        };
+        return Err(ApiError::Forbidden(format!(
+            "the API key `{}` may not {verb}: it lacks the `{wants}` scope (it has: {})",
+            key.name,
+            key.scopes.label()
+        )));
+    }
+    if key
+        .last_used_at
+        .is_none_or(|t| now - t >= app::store::KEY_USE_RESOLUTION_MS)
+    {
+        let (store, id) = (store.clone(), key.id);
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_api_key(id, now).await {
+                tracing::warn!(error = %e, key = id, "could not record when the API key was used");
+            }
+        });
+    }
+    Ok(key)
 }
 
 /// Who is calling a read route, and what they may see: the one place that decides.
@@ -71,22 +120,57 @@ pub struct Reader {
     pub sees_all: bool,
 }
 
+impl axum::extract::FromRequestParts<AppState> for Reader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        reader(state, &parts.headers, ip).await
+    }
+}
+
+impl Reader {
+    /// Records that this caller read `what` (see `app::accounts::looked`); a read that cannot be
+    /// recorded is refused.
+    pub async fn looked(
+        &self,
+        state: &AppState,
+        what: app::accounts::looked::Looked<'_>,
+    ) -> Result<(), ApiError> {
+        state
+            .reads
+            .looked(&state.store, &self.who, what)
+            .await
+            .map_err(ApiError::store)
+    }
+}
+
 /// The caller of a read route: an API key (`Authorization: Bearer`), which sees every event, or
 /// the signed-in user of the session cookie, who sees what their role allows. 401 without either
 /// (or with a revoked key or an expired session), 403 for a role without access.
-pub async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Reader, ApiError> {
+async fn reader(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: Option<String>,
+) -> Result<Reader, ApiError> {
     let user_agent = headers
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     if headers.contains_key(axum::http::header::AUTHORIZATION) {
-        let key = authenticate(&state.store, headers).await?;
+        let key = authenticate(&state.store, headers, KeyUse::Read).await?;
         return Ok(Reader {
             who: app::accounts::Actor {
                 id: format!("key_{}", key.id),
                 name: key.name,
                 kind: "app",
-                ip: None,
+                ip,
                 user_agent,
             },
             scope: Default::default(),
@@ -108,7 +192,7 @@ pub async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Reader, Api
         ))
     })?;
     Ok(Reader {
-        who: app::accounts::Actor::user(&user, None, user_agent),
+        who: app::accounts::Actor::user(&user, ip, user_agent),
         sees_all: scope.items.is_empty(),
         scope,
     })

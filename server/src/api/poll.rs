@@ -8,20 +8,23 @@ use app::store::StoreError;
 use app::tail::TailPage;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 
 use super::live::{DEFAULT_POLL_LIMIT, parse_params};
-use super::{ApiError, reader};
+use super::{ApiError, Reader};
 use crate::AppState;
 
 pub async fn poll(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    reader: Reader,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<TailPage>, ApiError> {
-    let reader = reader(&state, &headers).await?;
     let mut params = parse_params(&params, &state.noise, true)?;
-    params.query.scope = reader.scope;
+    params.query.scope = reader.scope.clone();
+    let view = app::accounts::looked::Looked::View {
+        query: &params.query,
+        via: "live tail",
+    };
+    reader.looked(&state, view).await?;
     // Read before the events: everything up to it is committed, so continuing after it (when the
     // answer is complete) passes over nothing, and skips scanning events outside the view again.
     let newest = state.store.newest_id().await.map_err(ApiError::store)?;

@@ -1,8 +1,9 @@
 //! Ingest rate limits per API key: a token bucket of events per key. A request of `n` events takes
 //! `n` tokens; a key whose bucket holds fewer gets 429 with `Retry-After` (whole seconds until
 //! enough tokens are back) and `RateLimit-Limit` / `RateLimit-Remaining`, and nothing is stored.
-//! Buckets of keys idle for a minute are forgotten once there are many, so memory stays bounded by
-//! the keys active in the last minute.
+//! Buckets of keys idle for a minute are forgotten once there are many (at most one sweep a
+//! minute, so a request never pays for more than one pass), so memory stays bounded by the keys
+//! active in the last two minutes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,7 +33,15 @@ const IDLE: Duration = Duration::from_secs(60);
 #[derive(Clone, Default)]
 pub struct IngestLimiter {
     config: RateConfig,
-    buckets: Arc<Mutex<HashMap<i64, (f64, Instant)>>>,
+    buckets: Arc<Mutex<Buckets>>,
+}
+
+#[derive(Default)]
+struct Buckets {
+    /// Tokens left and when last taken, per key id.
+    map: HashMap<i64, (f64, Instant)>,
+    /// When idle buckets were last swept.
+    swept: Option<Instant>,
 }
 
 /// A refusal: how long to wait, and what the limit is.
@@ -65,10 +74,16 @@ impl IngestLimiter {
         }
         let now = Instant::now();
         let mut buckets = self.buckets.lock().expect("limiter lock");
-        if buckets.len() > SWEEP_ABOVE {
-            buckets.retain(|_, (_, last)| now.duration_since(*last) < IDLE);
+        let due = buckets
+            .swept
+            .is_none_or(|at| now.duration_since(at) >= IDLE);
+        if buckets.map.len() > SWEEP_ABOVE && due {
+            buckets
+                .map
+                .retain(|_, (_, last)| now.duration_since(*last) < IDLE);
+            buckets.swept = Some(now);
         }
-        let (tokens, last) = buckets.entry(key).or_insert((f64::from(burst), now));
+        let (tokens, last) = buckets.map.entry(key).or_insert((f64::from(burst), now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * f64::from(rate))
             .min(f64::from(burst));
         *last = now;
@@ -87,7 +102,7 @@ impl IngestLimiter {
 
     /// How many buckets are held (for the memory check of the tests and the reliability run).
     pub fn tracked(&self) -> usize {
-        self.buckets.lock().expect("limiter lock").len()
+        self.buckets.lock().expect("limiter lock").map.len()
     }
 }
 
@@ -120,8 +135,33 @@ mod tests {
             let mut b = l.buckets.lock().unwrap();
             let old = Instant::now() - IDLE - Duration::from_secs(1);
             for k in 0..(SWEEP_ABOVE as i64 + 5) {
-                b.insert(k, (0.0, old));
+                b.map.insert(k, (0.0, old));
             }
+        }
+        assert!(l.take(-1, 1).is_ok());
+        assert_eq!(l.tracked(), 1);
+    }
+
+    #[test]
+    fn a_hundred_thousand_keys_once_each_get_through_and_are_forgotten_when_idle() {
+        // T11's second half: 100,000 distinct keys, one request each. Each key has its own
+        // bucket, so none is refused; once idle, the next request sweeps them all away.
+        let l = IngestLimiter::new(RateConfig {
+            rate: 10,
+            burst: 100,
+        });
+        for k in 0..100_000 {
+            assert!(l.take(k, 1).is_ok(), "key {k} refused");
+        }
+        // A sweep ran once more than SWEEP_ABOVE were held; none was idle, so all are kept, and
+        // no further sweep runs within the minute (each request stays one map lookup).
+        assert_eq!(l.tracked(), 100_000);
+        {
+            let mut b = l.buckets.lock().unwrap();
+            for (_, last) in b.map.values_mut() {
+                *last -= IDLE + Duration::from_secs(1);
+            }
+            b.swept = b.swept.map(|t| t - IDLE);
         }
         assert!(l.take(-1, 1).is_ok());
         assert_eq!(l.tracked(), 1);

@@ -13,23 +13,28 @@ use app::filters::Filter;
 use app::store::StoreError;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{ApiError, reader};
+use app::accounts::looked::Looked;
+
+use super::{ApiError, Reader};
 use crate::AppState;
 
 pub async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    reader: Reader,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<EventPage>, ApiError> {
-    let reader = reader(&state, &headers).await?;
     let query = EventQuery {
-        scope: reader.scope,
+        scope: reader.scope.clone(),
         ..parse_query(&params)?
     };
+    let view = Looked::View {
+        query: &query,
+        via: "api",
+    };
+    reader.looked(&state, view).await?;
     match state.store.list(&query).await {
         Ok(page) => Ok(Json(page)),
         // The store re-validates filters; parse_query already refused what it would refuse.
@@ -42,10 +47,9 @@ pub async fn list(
 /// One event, in the shape the list returns each of its events; 404 when no event has the id.
 pub async fn one(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    reader: Reader,
     Path(id): Path<String>,
 ) -> Result<Json<Event>, ApiError> {
-    let reader = reader(&state, &headers).await?;
     let id = id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
         bad(
             "id",
@@ -56,7 +60,11 @@ pub async fn one(
         )
     })?;
     match state.store.get_in(id, &reader.scope).await {
-        Ok(Some(event)) => Ok(Json(event)),
+        Ok(Some(event)) => {
+            let one = Looked::Event { id, via: "api" };
+            reader.looked(&state, one).await?;
+            Ok(Json(event))
+        }
         Ok(None) => Err(ApiError::EventNotFound(id)),
         Err(e) => Err(ApiError::store(e)),
     }

@@ -10,18 +10,16 @@ use app::events::stats::{DEFAULT_FACET_LIMIT, MAX_FACET_LIMIT, ViewStats};
 use app::store::StoreError;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 
 use super::read::parse_query;
-use super::{ApiError, reader};
+use super::{ApiError, Reader};
 use crate::AppState;
 
 pub async fn stats(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    reader: Reader,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<ViewStats>, ApiError> {
-    let reader = reader(&state, &headers).await?;
     let (limits, view): (Vec<_>, Vec<_>) =
         params.into_iter().partition(|(k, _)| k == "facet_limit");
     let facet_limit = match limits.as_slice() {
@@ -44,9 +42,14 @@ pub async fn stats(
         }
     };
     let query = app::events::query::EventQuery {
-        scope: reader.scope,
+        scope: reader.scope.clone(),
         ..parse_query(&view)?
     };
+    let view = app::accounts::looked::Looked::View {
+        query: &query,
+        via: "api",
+    };
+    reader.looked(&state, view).await?;
     match state.store.view_stats(&query, facet_limit).await {
         Ok(stats) => Ok(Json(stats)),
         // The store re-validates filters; parse_query already refused what it would refuse.

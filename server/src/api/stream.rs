@@ -45,7 +45,7 @@ use tokio::time::Instant;
 use super::live::{LiveStats, parse_id, parse_params};
 use super::rendered::Rendered;
 use super::shared_reads::{SharedReads, view_key};
-use super::{ApiError, reader};
+use super::{ApiError, Reader};
 use crate::AppState;
 
 /// Events one read of the store returns at most, so at most this many wait in a stream's memory.
@@ -57,12 +57,17 @@ pub const READ_INTERVAL: Duration = Duration::from_millis(25);
 
 pub async fn stream(
     State(state): State<AppState>,
+    reader: Reader,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let reader = reader(&state, &headers).await?;
     let mut params = parse_params(&params, &state.noise, false)?;
-    params.query.scope = reader.scope;
+    params.query.scope = reader.scope.clone();
+    let view = app::accounts::looked::Looked::View {
+        query: &params.query,
+        via: "live tail",
+    };
+    reader.looked(&state, view).await?;
     // A reconnecting EventSource repeats the URL of its first connection (with its `after`) and
     // adds the id of the last message it received, which is the later of the two positions.
     let resume = match headers.get("last-event-id") {

@@ -158,13 +158,8 @@ impl PgStore {
         Ok(!any)
     }
 
-    pub(super) async fn insert_api_key(
-        &self,
-        name: &str,
-        hash: &str,
-        prefix: &str,
-    ) -> Result<ApiKey, StoreError> {
-        let mut sql = keys::insert(name, hash, prefix);
+    pub(super) async fn insert_api_key(&self, new: keys::NewKey) -> Result<ApiKey, StoreError> {
+        let mut sql = keys::insert(new);
         Ok(keys::to_key(
             sql.build_query_as().fetch_one(&self.pool).await?,
         ))
