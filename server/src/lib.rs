@@ -8,6 +8,8 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod exports;
+pub mod progress;
+pub mod trust;
 
 use std::future::Future;
 use std::sync::OnceLock;

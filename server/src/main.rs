@@ -1,6 +1,5 @@
 //! `auditlog`: runs the Audit Logs server and its administrative commands.
 
-use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
@@ -14,6 +13,7 @@ use app::store::{AppendOutcome, AppendRequest, Store};
 use clap::{Parser, Subcommand};
 use server::AppState;
 use server::demo::Generator;
+use server::progress::Progress;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -32,6 +32,15 @@ struct Cli {
         global = true
     )]
     database_url: String,
+    /// The Ed25519 key that signs the hash chain's checkpoints: a file outside the database
+    /// (created with mode 0600 on first use). Back it up; keep it away from the database's backups.
+    #[arg(
+        long,
+        env = "AUDITLOG_SIGNING_KEY",
+        default_value = "data/auditlog-signing.key",
+        global = true
+    )]
+    signing_key: std::path::PathBuf,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -49,6 +58,25 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Recompute the hash chain over the stored events and check every signed checkpoint;
+    /// reports the first broken link and exits with status 1 if there is one.
+    Verify {
+        /// The first event to check (default: the oldest).
+        #[arg(long)]
+        from: Option<i64>,
+        /// The last event to check (default: the newest).
+        #[arg(long)]
+        to: Option<i64>,
+        /// Checkpoints must be signed by this public key (64 hex digits; `checkpoints export`
+        /// prints it). Default: the key of the signing key file, if it exists.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// The hash chain's signed checkpoints.
+    Checkpoints {
+        #[command(subcommand)]
+        command: CheckpointsCommand,
     },
     /// Write realistic demo events.
     Demo {
@@ -87,6 +115,16 @@ struct ServeArgs {
     #[arg(long, env = "AUDITLOG_READ_AUDIT_MINUTES", default_value_t = 15,
           value_parser = clap::value_parser!(u64).range(1..=1440))]
     read_audit_minutes: u64,
+    /// Sign a checkpoint of the hash chain after this many new events…
+    #[arg(
+        long,
+        env = "AUDITLOG_CHECKPOINT_EVERY_EVENTS",
+        default_value_t = 10_000
+    )]
+    checkpoint_every_events: i64,
+    /// …or after this many minutes, when any event is new.
+    #[arg(long, env = "AUDITLOG_CHECKPOINT_EVERY_MINUTES", default_value_t = 60)]
+    checkpoint_every_minutes: u64,
     /// The server is reached over HTTPS (behind a proxy that terminates TLS): session cookies are
     /// marked Secure.
     #[arg(long, env = "AUDITLOG_HTTPS")]
@@ -153,6 +191,16 @@ enum UsersCommand {
 }
 
 #[derive(Subcommand)]
+enum CheckpointsCommand {
+    /// List the checkpoints.
+    List,
+    /// Print the checkpoints and the public key as JSON, for checking them outside.
+    Export,
+    /// Sign a checkpoint of where the chain stands now.
+    Create,
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Create a key; its secret is printed once and only its hash is stored.
     Create {
@@ -188,10 +236,21 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the store at {}", cli.database_url))?;
     let result = match cli.command {
-        None => serve(store.clone(), ServeArgs::parse_from(["serve"])).await,
-        Some(Command::Serve(args)) => serve(store.clone(), args).await,
+        None => {
+            let args = ServeArgs::parse_from(["serve"]);
+            serve(store.clone(), args, &cli.signing_key).await
+        }
+        Some(Command::Serve(args)) => serve(store.clone(), args, &cli.signing_key).await,
         Some(Command::Keys { command }) => keys(&store, command).await,
         Some(Command::Users { command }) => users(&store, command).await,
+        Some(Command::Verify {
+            from,
+            to,
+            public_key,
+        }) => verify(&store, &cli.signing_key, from, to, public_key).await,
+        Some(Command::Checkpoints { command }) => {
+            checkpoints(&store, &cli.signing_key, command).await
+        }
         Some(Command::Demo {
             events,
             if_empty,
@@ -202,7 +261,8 @@ async fn main() -> anyhow::Result<()> {
     result
 }
 
-async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(store: Store, args: ServeArgs, signing_key: &std::path::Path) -> anyhow::Result<()> {
+    let signer = load_signer(signing_key)?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;
@@ -237,6 +297,15 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
     state
         .exports
         .spawn_sweeper(std::time::Duration::from_secs(600));
+    server::trust::spawn_checkpointer(
+        state.store.clone(),
+        signer,
+        server::trust::CheckpointPolicy {
+            every_events: args.checkpoint_every_events.max(1),
+            every: std::time::Duration::from_secs(args.checkpoint_every_minutes.max(1) * 60),
+            ..Default::default()
+        },
+    );
     eprintln!("Audit Logs is running at http://{addr}/settings/audit-logs");
     if let Some(password) = first_owner {
         eprintln!(
@@ -550,6 +619,149 @@ async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The checkpoint signing key from `path`, created there if absent (and said so).
+fn load_signer(path: &std::path::Path) -> anyhow::Result<app::store::checkpoints::Signer> {
+    let (signer, created) = app::store::checkpoints::Signer::load_or_create(path)
+        .with_context(|| format!("reading the signing key {}", path.display()))?;
+    if created {
+        eprintln!(
+            "Created the checkpoint signing key {} (public key {}). Back it up, apart from the \
+             database.",
+            path.display(),
+            app::store::chain::hex(&signer.public_key())
+        );
+    }
+    Ok(signer)
+}
+
+/// `auditlog verify`: recomputes the chain, checks the checkpoints, prints the outcome and
+/// records it; an error (exit status 1) when the chain is broken.
+async fn verify(
+    store: &Store,
+    signing_key: &std::path::Path,
+    from: Option<i64>,
+    to: Option<i64>,
+    public_key: Option<String>,
+) -> anyhow::Result<()> {
+    use app::store::verify::VerifyOptions;
+    let public_key = match public_key {
+        Some(hex) => Some(
+            app::store::chain::from_hex(hex.trim())
+                .context("--public-key must be 64 hex digits")?,
+        ),
+        None if signing_key.exists() => Some(load_signer(signing_key)?.public_key()),
+        None => None,
+    };
+    let total = store.chain_head().await?.map_or(0, |(id, _)| id);
+    let mut progress = Progress::new("Verifying the chain", usize::try_from(total).unwrap_or(0));
+    let opts = VerifyOptions {
+        from,
+        to,
+        public_key,
+    };
+    let v = store
+        .verify(&opts, |done| {
+            progress.set(usize::try_from(done).unwrap_or(0))
+        })
+        .await?;
+    progress.finish();
+    let range = match (v.first, v.through) {
+        (Some(a), Some(b)) => format!("#{a}–#{b}"),
+        _ => "no events".into(),
+    };
+    let result = match &v.broken {
+        None => {
+            println!(
+                "Verified {range}: {} events and {} checkpoints; the chain is intact.",
+                v.events, v.checkpoints
+            );
+            Ok(())
+        }
+        Some(b) => {
+            println!(
+                "BROKEN at event #{}: {}
+(checked {} events and {} checkpoints before it)",
+                b.event_id, b.reason, v.events, v.checkpoints
+            );
+            Err(anyhow::anyhow!(
+                "the chain is broken at event #{}",
+                b.event_id
+            ))
+        }
+    };
+    let metadata = serde_json::json!({
+        "from": v.first, "through": v.through, "events": v.events,
+        "checkpoints": v.checkpoints,
+        "broken_at": v.broken.as_ref().map(|b| b.event_id),
+        "reason": v.broken.as_ref().map(|b| b.reason.clone()),
+    });
+    let target = ("chain", range.clone(), format!("events {range}"));
+    record_command(
+        store,
+        "Audit Log Verified",
+        "verified",
+        target,
+        metadata,
+        &result,
+    )
+    .await;
+    result
+}
+
+/// `auditlog checkpoints list|export|create`.
+async fn checkpoints(
+    store: &Store,
+    signing_key: &std::path::Path,
+    command: CheckpointsCommand,
+) -> anyhow::Result<()> {
+    match command {
+        CheckpointsCommand::List => {
+            let all = store.checkpoints().await?;
+            if all.is_empty() {
+                println!("No checkpoints yet.");
+            }
+            for cp in all {
+                println!(
+                    "#{:<5} after event #{:<10} {:<8} {}  chain {}…  key {}…",
+                    cp.id,
+                    cp.event_id,
+                    cp.kind.as_str(),
+                    utc_minute(cp.created_at),
+                    &app::store::chain::hex(&cp.chain)[..16],
+                    &app::store::chain::hex(&cp.public_key)[..16],
+                );
+            }
+        }
+        CheckpointsCommand::Export => {
+            let all = store.checkpoints().await?;
+            let key = if signing_key.exists() {
+                Some(app::store::chain::hex(
+                    &load_signer(signing_key)?.public_key(),
+                ))
+            } else {
+                None
+            };
+            let doc = serde_json::json!({
+                "format": "auditlog.checkpoints.v1",
+                "public_key": key,
+                "checkpoints": all,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        CheckpointsCommand::Create => {
+            let signer = load_signer(signing_key)?;
+            let made = store
+                .checkpoint(&signer, app::store::checkpoints::Kind::Manual)
+                .await?;
+            match made {
+                Some(cp) => println!("Checkpoint #{} signed after event #{}.", cp.id, cp.event_id),
+                None => println!("No events yet: nothing to sign."),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes `count` demo events through the same writer as the API, in batches, with a progress bar.
 async fn demo(store: &Store, count: usize, if_empty: bool, seed: u64) -> anyhow::Result<()> {
     if if_empty && !store.is_empty().await? {
@@ -586,50 +798,6 @@ async fn demo(store: &Store, count: usize, if_empty: bool, seed: u64) -> anyhow:
     }
     progress.finish();
     Ok(())
-}
-
-/// A one-line progress bar on a terminal; a line per 10 % otherwise (logs, CI).
-struct Progress {
-    label: &'static str,
-    total: usize,
-    tty: bool,
-    last_decile: usize,
-}
-
-impl Progress {
-    fn new(label: &'static str, total: usize) -> Self {
-        Self {
-            label,
-            total: total.max(1),
-            tty: std::io::stderr().is_terminal(),
-            last_decile: 0,
-        }
-    }
-
-    fn set(&mut self, done: usize) {
-        let pct = done * 100 / self.total;
-        if self.tty {
-            let filled = pct * 30 / 100;
-            eprint!(
-                "\r{} [{}{}] {pct:>3}%  {done}/{}",
-                self.label,
-                "█".repeat(filled),
-                "░".repeat(30 - filled),
-                self.total
-            );
-            let _ = std::io::stderr().flush();
-        } else if pct / 10 > self.last_decile {
-            self.last_decile = pct / 10;
-            eprintln!("{}: {pct}% ({done}/{})", self.label, self.total);
-        }
-    }
-
-    fn finish(&self) {
-        if self.tty {
-            eprintln!();
-        }
-        eprintln!("{}: done ({} events).", self.label, self.total);
-    }
 }
 
 /// Epoch milliseconds as `YYYY-MM-DD HH:MM UTC`.

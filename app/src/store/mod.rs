@@ -33,6 +33,8 @@ mod accounts;
 #[cfg(test)]
 mod accounts_tests;
 mod branches;
+pub mod chain;
+pub mod checkpoints;
 mod exports;
 mod filter_sql;
 #[cfg(test)]
@@ -49,9 +51,13 @@ mod sort_sql;
 #[cfg(test)]
 mod sort_tests;
 mod sqlite;
+mod sqlite_chain;
 mod sqlite_ip;
 mod sqlite_search;
 mod stats;
+pub mod verify;
+#[cfg(test)]
+mod verify_tests;
 pub use exports::ExportUpdate;
 pub use stats::{SAMPLE_EVERY, SamplePolicy};
 #[cfg(test)]

@@ -230,7 +230,8 @@ async fn search_agrees_with_the_reference(db: &TestDatabase, seed_value: u64) {
     store.close().await;
 }
 
-/// Events stored before migration 0003 are back-filled into the index by the migration itself.
+/// Events stored before migration 0003 are indexed again after migration 0012 (by the store, as
+/// it opens), with the words cut exactly as the reference cuts them, in any script.
 #[tokio::test]
 async fn sqlite_migration_indexes_events_stored_before_it() {
     use sqlx::Connection as _;
@@ -258,7 +259,7 @@ async fn sqlite_migration_indexes_events_stored_before_it() {
         "INSERT INTO events (id, occurred_at, received_at, event, category, action, outcome, \
          actor_id, actor_name, actor_type, actor_email, target_name, description, source) \
          VALUES (1, ?, ?, 'Model Deployed', 'C', 'a', 'success', 'usr_9', 'Grace', 'user', \
-         'g@navy.mil', 'Billing', 'École', 'elsewhere')",
+         'g@navy.mil', 'Billing', 'École ΩMEGA-Straße', 'elsewhere')",
     )
     .bind(now)
     .bind(now)
@@ -271,6 +272,9 @@ async fn sqlite_migration_indexes_events_stored_before_it() {
     for (text, hits) in [
         ("deplo mod", 1),
         ("ecole", 1),
+        ("ωme", 1),
+        ("Ωmega straß", 1),
+        ("omega", 0),
         ("navy", 1),
         ("usr 9", 1),
         ("grace", 1),

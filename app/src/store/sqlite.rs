@@ -19,6 +19,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, QueryBuilder, Sqlite};
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot, watch};
 
+use super::chain;
 use super::filter_sql::Dialect;
 use super::keys;
 use super::rows::{self, EventRow};
@@ -29,7 +30,6 @@ use super::{
 };
 use crate::events::model::{Event, NewEvent};
 use crate::events::query::{EventPage, EventQuery};
-use crate::filters::search;
 
 /// Queue length in requests; senders wait (back-pressure) when the writer falls behind.
 const QUEUE_DEPTH: usize = 1024;
@@ -80,6 +80,7 @@ impl SqliteStore {
             .run(&mut writer_conn)
             .await?;
         super::sqlite_ip::backfill(&mut writer_conn).await?;
+        super::sqlite_search::reindex(&mut writer_conn).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
@@ -189,9 +190,11 @@ struct Writer {
     last_purge_ms: i64,
     /// The change feed: after each commit that stored events, their id range.
     feed: broadcast::Sender<Committed>,
+    /// The chain value after the newest stored event (see `store::chain`).
+    head: [u8; 32],
 }
 
-/// Rows per multi-row INSERT: 23 columns each, well under SQLite's 32,766 bound parameters.
+/// Rows per multi-row INSERT: 25 columns each, well under SQLite's 32,766 bound parameters.
 const INSERT_CHUNK: usize = 200;
 
 impl Writer {
@@ -200,12 +203,14 @@ impl Writer {
         feed: broadcast::Sender<Committed>,
     ) -> Result<Self, sqlx::Error> {
         let (next_id, known_names) = Self::read_state(&mut conn).await?;
+        let head = super::sqlite_chain::catch_up(&mut conn).await?;
         Ok(Self {
             conn,
             next_id,
             known_names,
             last_purge_ms: 0,
             feed,
+            head,
         })
     }
 
@@ -298,8 +303,12 @@ impl Writer {
                 new_names.push((name, ev.body.category.as_str()));
             }
         }
+        let mut head = self.head;
         for chunk in rows.chunks(INSERT_CHUNK) {
-            insert_events(&mut tx, chunk).await?;
+            insert_events(&mut tx, chunk, &mut head).await?;
+        }
+        if let Some((last, _, _)) = rows.last() {
+            super::sqlite_chain::set_head(&mut tx, *last, &head).await?;
         }
         for (name, category) in &new_names {
             sqlx::query("INSERT OR IGNORE INTO event_names (name, category) VALUES (?, ?)")
@@ -318,6 +327,7 @@ impl Writer {
             });
         }
         self.next_id = next_id;
+        self.head = head;
         self.known_names
             .extend(new_names.iter().map(|(n, _)| n.to_string()));
         if now - self.last_purge_ms > 60 * 60 * 1000 {
@@ -420,19 +430,33 @@ async fn plan<'a>(
     })
 }
 
-/// One multi-row INSERT for a chunk of planned rows, and one for their search index rows.
+/// One multi-row INSERT for a chunk of planned rows (in id order, chained after `head`, which
+/// moves to the last of them), and one for their search index rows.
 async fn insert_events(
     tx: &mut SqliteConnection,
     rows: &[(i64, &str, &NewEvent)],
+    head: &mut [u8; 32],
 ) -> Result<(), sqlx::Error> {
+    // The JSON columns as stored, and each event's chain value over exactly those.
+    let stored: Vec<(String, Option<String>, [u8; 32])> = rows
+        .iter()
+        .map(|(id, _, ev)| {
+            let metadata = chain::json_text(&ev.body.metadata);
+            let changes = ev.body.changes.as_ref().map(chain::json_text);
+            let fields = chain::Fields::of_new(*id, ev, &metadata, changes.as_deref());
+            *head = chain::link(head, &fields);
+            (metadata, changes, *head)
+        })
+        .collect();
     let mut sql = QueryBuilder::<Sqlite>::new(
         "INSERT INTO events (id, occurred_at, received_at, event, category, action, outcome, \
          actor_id, actor_name, actor_type, actor_email, target_type, target_id, target_name, ip, \
          user_agent, source, description, metadata, changes, idem_scope, idem_key, ip_bin, \
-         search_key) ",
+         search_key, chain) ",
     );
     let keys = super::sqlite_search::assign_keys(tx, rows).await?;
-    sql.push_values(rows.iter().zip(&keys), |mut row, ((id, scope, ev), key)| {
+    let rows_keys = rows.iter().zip(&keys).zip(&stored);
+    sql.push_values(rows_keys, |mut row, (((id, scope, ev), key), stored)| {
         let b = &ev.body;
         let target = b.target.as_ref();
         row.push_bind(*id)
@@ -453,31 +477,26 @@ async fn insert_events(
             .push_bind(b.user_agent.as_deref())
             .push_bind(b.source.as_deref())
             .push_bind(b.description.as_deref())
-            .push_bind(serde_json::to_string(&b.metadata).unwrap_or_else(|_| "{}".into()))
-            .push_bind(
-                b.changes
-                    .as_ref()
-                    .and_then(|c| serde_json::to_string(c).ok()),
-            )
+            .push_bind(stored.0.as_str())
+            .push_bind(stored.1.as_deref())
             .push_bind(ev.idempotency_key.as_ref().map(|_| *scope))
             .push_bind(ev.idempotency_key.as_deref())
             .push_bind(super::sqlite_ip::ip_bin(b.ip.as_deref()))
-            .push_bind(*key);
+            .push_bind(*key)
+            .push_bind(stored.2.to_vec());
     });
     sql.build().execute(&mut *tx).await?;
     // The search index (migrations 0003 and 0009), in the same transaction: it can never miss a
     // committed event or hold one that rolled back. In key order: FTS5 writes its pending terms out
     // as a new segment whenever a rowid is not above the last one, so rows in the order they came
     // (times out of order) would cut a segment per row.
-    let mut by_key: Vec<(i64, &NewEvent)> =
-        keys.iter().copied().zip(rows.iter().map(|r| r.2)).collect();
+    let mut by_key: Vec<(i64, Vec<String>)> = keys
+        .iter()
+        .zip(rows)
+        .map(|(key, (_, _, ev))| (*key, super::sqlite_search::index_words(&ev.body)))
+        .collect();
     by_key.sort_unstable_by_key(|(key, _)| *key);
-    let mut fts = QueryBuilder::<Sqlite>::new("INSERT INTO events_fts (rowid, text) ");
-    fts.push_values(&by_key, |mut row, (key, ev)| {
-        row.push_bind(*key).push_bind(search::search_text(&ev.body));
-    });
-    fts.build().execute(&mut *tx).await?;
-    Ok(())
+    super::sqlite_search::insert_index(tx, &by_key).await
 }
 
 #[cfg(test)]

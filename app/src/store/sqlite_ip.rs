@@ -37,6 +37,8 @@ pub(super) async fn backfill(conn: &mut SqliteConnection) -> Result<u64, StoreEr
         };
         after = last.0;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        super::sqlite_chain::open_maintenance(&mut tx, "address keys of events stored before them")
+            .await?;
         for (id, ip) in &rows {
             sqlx::query("UPDATE events SET ip_bin = ? WHERE id = ?")
                 .bind(ip_bin(Some(ip)))
@@ -44,6 +46,7 @@ pub(super) async fn backfill(conn: &mut SqliteConnection) -> Result<u64, StoreEr
                 .execute(&mut *tx)
                 .await?;
         }
+        super::sqlite_chain::close_maintenance(&mut tx).await?;
         tx.commit().await?;
         done += rows.len() as u64;
     }

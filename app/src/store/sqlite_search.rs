@@ -7,8 +7,8 @@
 //! word's entries in rowid order from any point of that range (`ORDER BY rowid DESC` with rowid
 //! bounds) and merges several words' lists as it goes, so the first chunk of matches costs about
 //! as much as the page. FTS5 merges a prefix's lists in full first, though, so each searched word
-//! is first spelled out as the indexed words it begins (the vocabulary of migration 0006; a word
-//! beginning more than [`MAX_TERMS`] stays a prefix query).
+//! is first spelled out as the indexed words it begins (the vocabulary the writer keeps, migration
+//! 0012; a word beginning more than [`MAX_TERMS`] stays a prefix query).
 //!
 //! A chunk's events are then read by key and checked against the view's whole WHERE clause (its
 //! filters and time range); matches that fail it are skipped. Consecutive chunks are adjacent key
@@ -21,7 +21,7 @@
 //! the key order for a back-filled history) uses the plain plan of `search_sql::push_search`,
 //! whose index lookup is bounded by the time range's keys.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -31,7 +31,7 @@ use super::filter_sql::Dialect;
 use super::rows::{self, EVENT_COLUMNS, EventRow, push_where};
 use super::search_sql;
 use super::sort_sql;
-use crate::events::model::NewEvent;
+use crate::events::model::{EventBody, NewEvent};
 use crate::events::query::{Dir, EventPage, EventQuery, SortKey};
 use crate::filters::search;
 
@@ -116,6 +116,121 @@ pub(super) async fn assign_keys(
             Ok(*key - 1)
         })
         .collect()
+}
+
+/// The words of `body` the search index holds (`filters::search::words` of its searchable text).
+pub(super) fn index_words(body: &EventBody) -> Vec<String> {
+    search::words(&search::search_text(body))
+}
+
+/// Adds index rows `(search key, words)`, sorted by key, and their new words to the vocabulary
+/// (migration 0012), in the caller's transaction. Sorted: FTS5 writes its pending terms out as a
+/// new segment whenever a rowid is not above the last one, so rows in the order they came (times
+/// out of order) would cut a segment per row.
+pub(super) async fn insert_index(
+    tx: &mut SqliteConnection,
+    rows: &[(i64, Vec<String>)],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut fts = QueryBuilder::<Sqlite>::new("INSERT INTO events_fts (rowid, text) ");
+    fts.push_values(rows, |mut row, (key, words)| {
+        row.push_bind(*key).push_bind(words.join(" "));
+    });
+    fts.build().execute(&mut *tx).await?;
+    let terms: BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|(_, words)| words.iter().map(String::as_str))
+        .collect();
+    let list = serde_json::to_string(&terms).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query("INSERT OR IGNORE INTO search_terms (term) SELECT value FROM json_each(?)")
+        .bind(list)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Events indexed per transaction by [`reindex`].
+const REINDEX_BATCH: i64 = 5_000;
+
+/// The searchable columns of one stored event, with its search key.
+type Searchable = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+/// Indexes the events stored before migration 0012 again, in search-key order, resuming where
+/// an interrupted run stopped; logs its progress. Nothing to do on a store made since.
+pub(super) async fn reindex(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
+    let Some(mut after): Option<i64> = sqlx::query_scalar("SELECT after_key FROM search_reindex")
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(0);
+    };
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE search_key > ?")
+        .bind(after)
+        .fetch_one(&mut *conn)
+        .await?;
+    tracing::info!(
+        events = total,
+        "indexing stored events for free-text search"
+    );
+    let mut done = 0u64;
+    loop {
+        let batch: Vec<Searchable> = sqlx::query_as(
+            "SELECT search_key, event, description, actor_name, actor_email, actor_id, \
+             target_name FROM events WHERE search_key > ? ORDER BY search_key LIMIT ?",
+        )
+        .bind(after)
+        .bind(REINDEX_BATCH)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let Some(last) = batch.last().map(|f| f.0) else {
+            sqlx::query("DELETE FROM search_reindex")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            tracing::info!(events = done, "free-text index complete");
+            return Ok(done);
+        };
+        let rows: Vec<(i64, Vec<String>)> = batch
+            .iter()
+            .map(|(key, event, description, name, email, id, target)| {
+                let text = [
+                    Some(event.as_str()),
+                    description.as_deref(),
+                    Some(name.as_str()),
+                    email.as_deref(),
+                    Some(id.as_str()),
+                    target.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n");
+                (*key, search::words(&text))
+            })
+            .collect();
+        insert_index(&mut tx, &rows).await?;
+        sqlx::query("UPDATE search_reindex SET after_key = ?")
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        after = last;
+        done += batch.len() as u64;
+        if done % 100_000 < REINDEX_BATCH as u64 {
+            tracing::info!(done, total, "indexing stored events for free-text search");
+        }
+    }
 }
 
 /// Whether [`list`] serves `q`: a search with words, in the order of time.
@@ -248,11 +363,11 @@ async fn rows_between(
     Ok(sql.build_query_as::<EventRow>().fetch_all(pool).await?)
 }
 
-/// The indexed words `word` is a prefix of (migration 0006), or `None` when there are more than
-/// [`MAX_TERMS`].
+/// The indexed words `word` is a prefix of (the vocabulary of migration 0012), or `None` when
+/// there are more than [`MAX_TERMS`].
 async fn terms_of(pool: &SqlitePool, word: &str) -> Result<Option<Vec<String>>, StoreError> {
     let terms: Vec<String> = sqlx::query_scalar(
-        "SELECT term FROM events_fts_terms WHERE term >= ?1 AND term < ?1 || char(1114111) \
+        "SELECT term FROM search_terms WHERE term >= ?1 AND term < ?1 || char(1114111) \
          ORDER BY term LIMIT ?2",
     )
     .bind(word)

@@ -42,6 +42,29 @@ impl TestDatabase {
         matches!(self.backend, Kind::Postgres { .. })
     }
 
+    /// Runs `sql` (one or more statements) on a connection of its own, as someone with direct
+    /// access to the database would: the error's text when the database refuses.
+    pub async fn raw(&self, sql: &str) -> Result<(), String> {
+        match &self.backend {
+            Kind::Sqlite(_) => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let r = sqlx::raw_sql(sql).execute(&mut c).await;
+                let _ = c.close().await;
+                r.map(|_| ()).map_err(|e| e.to_string())
+            }
+            Kind::Postgres { .. } => {
+                let mut c = PgConnection::connect(&self.url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let r = sqlx::raw_sql(sql).execute(&mut c).await;
+                let _ = c.close().await;
+                r.map(|_| ()).map_err(|e| e.to_string())
+            }
+        }
+    }
+
     /// A new SQLite file in a temporary folder.
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");

@@ -6,6 +6,7 @@
 //! cluster, and idempotency checks see every node's commits. `events` is partitioned by month (see
 //! [`partitions`]).
 
+mod chain;
 mod feed;
 mod partitions;
 mod plan;
@@ -60,6 +61,7 @@ impl PgStore {
         // sqlx serializes concurrent migrators with an advisory lock of its own, so nodes starting
         // together are fine.
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        chain::catch_up(&pool).await?;
 
         let writer_pool = PgPoolOptions::new()
             .max_connections(1)
@@ -156,6 +158,15 @@ impl PgStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(!any)
+    }
+
+    pub(super) async fn chain_rows(
+        &self,
+        after: i64,
+        upto: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::store::chain::ChainRow>, StoreError> {
+        chain::rows_after(&self.pool, after, upto, limit).await
     }
 
     pub(super) async fn insert_api_key(&self, new: keys::NewKey) -> Result<ApiKey, StoreError> {

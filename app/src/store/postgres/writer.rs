@@ -18,13 +18,14 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use chrono::Utc;
-use serde_json::Value;
+
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::partitions::{self, Month};
 use super::plan::{self, NewRow};
 use super::{FEED_CHANNEL, WRITER_LOCK};
+use crate::store::chain;
 use crate::store::{AppendOutcome, AppendRequest, Committed, IDEMPOTENCY_RETENTION_MS, StoreError};
 
 /// Upper bound of events in one group commit, to keep each transaction (and the lock) short.
@@ -177,7 +178,11 @@ impl Writer {
         let new_months: Vec<Month> = new_months.into_iter().collect();
         partitions::create(&mut tx, &new_months).await?;
 
-        insert_events(&mut tx, &new_rows, &ids).await?;
+        if let Some(&last) = ids.last() {
+            let (_, head) = super::chain::head(&mut tx).await?;
+            let head = insert_events(&mut tx, &new_rows, &ids, head).await?;
+            super::chain::set_head(&mut tx, last, &head).await?;
+        }
         insert_event_keys(&mut tx, &new_rows, &ids).await?;
         let new_names = insert_names(&mut tx, &new_rows, &self.known_names).await?;
         let outcomes = plan::resolve(plans, &ids);
@@ -237,14 +242,13 @@ async fn draw_ids(conn: &mut PgConnection, n: usize) -> Result<Vec<i64>, StoreEr
     Ok(ids)
 }
 
+/// Stores `rows` as `ids`, chained after `head` in id order; returns the chain after the last.
 async fn insert_events(
     conn: &mut PgConnection,
     rows: &[NewRow<'_>],
     ids: &[i64],
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
+    mut head: [u8; 32],
+) -> Result<[u8; 32], StoreError> {
     let n = rows.len();
     let mut occurred_at = Vec::with_capacity(n);
     let mut received_at = Vec::with_capacity(n);
@@ -267,7 +271,15 @@ async fn insert_events(
     let mut changes = Vec::with_capacity(n);
     let mut idem_scope = Vec::with_capacity(n);
     let mut idem_key = Vec::with_capacity(n);
-    for row in rows {
+    let mut chained = Vec::with_capacity(n);
+    for (row, &id) in rows.iter().zip(ids) {
+        let json = chain::json_text(&row.ev.body.metadata);
+        let changed = row.ev.body.changes.as_ref().map(chain::json_text);
+        head = chain::link(
+            &head,
+            &chain::Fields::of_new(id, row.ev, &json, changed.as_deref()),
+        );
+        chained.push(head.to_vec());
         let b = &row.ev.body;
         let target = b.target.as_ref();
         occurred_at.push(b.occurred_at.timestamp_millis());
@@ -287,23 +299,19 @@ async fn insert_events(
         user_agent.push(b.user_agent.as_deref());
         source.push(b.source.as_deref());
         description.push(b.description.as_deref());
-        metadata.push(Value::Object(b.metadata.clone()).to_string());
-        changes.push(
-            b.changes
-                .as_ref()
-                .map(|c| Value::Object(c.clone()).to_string()),
-        );
+        metadata.push(json);
+        changes.push(changed);
         idem_scope.push(row.ev.idempotency_key.as_ref().map(|_| row.scope));
         idem_key.push(row.ev.idempotency_key.as_deref());
     }
     sqlx::query(
         "INSERT INTO events (id, occurred_at, received_at, event, category, action, outcome, \
          actor_id, actor_name, actor_type, actor_email, target_type, target_id, target_name, ip, \
-         user_agent, source, description, metadata, changes, idem_scope, idem_key) \
+         user_agent, source, description, metadata, changes, idem_scope, idem_key, chain) \
          SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], \
          $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], \
          $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], \
-         $19::text[], $20::text[], $21::text[], $22::text[])",
+         $19::text[], $20::text[], $21::text[], $22::text[], $23::bytea[])",
     )
     .bind(ids)
     .bind(occurred_at)
@@ -327,9 +335,10 @@ async fn insert_events(
     .bind(changes)
     .bind(idem_scope)
     .bind(idem_key)
+    .bind(chained)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(head)
 }
 
 /// Records the per-event keys of the new events, so later retries map to these ids.
