@@ -89,17 +89,8 @@ async fn a_key_over_its_quota_gets_429_and_a_key_under_it_never_does() {
     );
     // Refused batches were not stored: what is stored is what was acknowledged.
     let accepted = fast.iter().chain(&slow).filter(|(s, ..)| *s == 201).count();
-    let stats: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/events/stats?start=0"))
-        .bearer_auth(&app.key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(stats["count"]["value"], accepted * BATCH);
+    // Counted one by one (statistics of a large view are a sampled estimate).
+    assert_eq!(app.all_ids().await.len(), accepted * BATCH);
     eprintln!(
         "{seconds} s: fast key: {} requests, {} refused; slow key: {} requests, none refused; \
          {} events stored = acknowledged",

@@ -43,6 +43,7 @@ mod filter_tests;
 mod get_tests;
 mod keys;
 mod postgres;
+pub mod purge;
 mod rows;
 mod search_sql;
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! [`partitions`]).
 
 mod chain;
+pub(super) use chain::open_maintenance;
 mod feed;
 mod partitions;
 mod plan;
