@@ -73,6 +73,17 @@ enum Command {
         #[arg(long)]
         public_key: Option<String>,
     },
+    /// How long events are kept (the daily purge removes older ones).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+    /// Remove the events past retention now (the server does it daily).
+    Purge {
+        /// Only say how many events would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The hash chain's signed checkpoints.
     Checkpoints {
         #[command(subcommand)]
@@ -191,6 +202,17 @@ enum UsersCommand {
 }
 
 #[derive(Subcommand)]
+enum RetentionCommand {
+    /// Print the retention in days.
+    Show,
+    /// Keep events this many days from their receipt (at least 1; recorded as an event).
+    Set {
+        #[arg(value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        days: u32,
+    },
+}
+
+#[derive(Subcommand)]
 enum CheckpointsCommand {
     /// List the checkpoints.
     List,
@@ -248,6 +270,8 @@ async fn main() -> anyhow::Result<()> {
             to,
             public_key,
         }) => verify(&store, &cli.signing_key, from, to, public_key).await,
+        Some(Command::Retention { command }) => retention(&store, command).await,
+        Some(Command::Purge { dry_run }) => purge(&store, &cli.signing_key, dry_run).await,
         Some(Command::Checkpoints { command }) => {
             checkpoints(&store, &cli.signing_key, command).await
         }
@@ -297,6 +321,12 @@ async fn serve(store: Store, args: ServeArgs, signing_key: &std::path::Path) -> 
     state
         .exports
         .spawn_sweeper(std::time::Duration::from_secs(600));
+    server::trust::spawn_purger(
+        state.store.clone(),
+        signer.clone(),
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(24 * 3600),
+    );
     server::trust::spawn_checkpointer(
         state.store.clone(),
         signer,
@@ -706,6 +736,86 @@ async fn verify(
     )
     .await;
     result
+}
+
+/// `auditlog retention show|set`.
+async fn retention(store: &Store, command: RetentionCommand) -> anyhow::Result<()> {
+    match command {
+        RetentionCommand::Show => {
+            println!("Events are kept {} days.", store.retention_days().await?);
+        }
+        RetentionCommand::Set { days } => {
+            let before = store.retention_days().await?;
+            let result = store
+                .set_setting(app::store::purge::RETENTION_SETTING, &days.to_string())
+                .await
+                .map_err(anyhow::Error::from);
+            let target = (
+                "setting",
+                app::store::purge::RETENTION_SETTING.to_string(),
+                "retention".to_string(),
+            );
+            let metadata = serde_json::json!({"old": before, "new": days});
+            record_command(
+                store,
+                "Retention Changed",
+                "changed",
+                target,
+                metadata,
+                &result,
+            )
+            .await;
+            result?;
+            println!("Events are now kept {days} days (were {before}).");
+        }
+    }
+    Ok(())
+}
+
+/// `auditlog purge`: removes the events past retention now, with progress; recorded.
+async fn purge(store: &Store, signing_key: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
+    let days = store.retention_days().await?;
+    let cutoff = server::trust::retention_cutoff(days);
+    let through = store.purge_point(cutoff).await?;
+    if dry_run {
+        match through {
+            Some(id) => println!(
+                "Would remove the events up to #{id} (received more than {days} days ago)."
+            ),
+            None => println!("Nothing is older than {days} days."),
+        }
+        return Ok(());
+    }
+    let signer = load_signer(signing_key)?;
+    let mut progress = Progress::new(
+        "Purging",
+        usize::try_from(through.unwrap_or(0)).unwrap_or(0),
+    );
+    let report = store
+        .purge(cutoff, &signer, |n| {
+            progress.set(usize::try_from(n).unwrap_or(0))
+        })
+        .await;
+    progress.finish();
+    let outcome = report
+        .as_ref()
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("{e}"));
+    let (removed, through) = report
+        .as_ref()
+        .map_or((0, None), |r| (r.removed, r.through));
+    server::trust::record_purge(
+        store,
+        &Actor::command_line(),
+        days,
+        removed,
+        through,
+        &outcome,
+    )
+    .await;
+    report?;
+    println!("Removed {removed} events received more than {days} days ago.");
+    Ok(())
 }
 
 /// `auditlog checkpoints list|export|create`.

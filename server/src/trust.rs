@@ -79,3 +79,86 @@ pub fn spawn_checkpointer(
         }
     })
 }
+
+/// The first moment still kept: events received before it are past `days` of retention.
+pub fn retention_cutoff(days: u32) -> i64 {
+    (chrono::Utc::now() - chrono::Duration::days(i64::from(days))).timestamp_millis()
+}
+
+/// Records a purge (by the server's daily job or the command line) as an audit event: how many
+/// events it removed, through which one, under which retention, and whether it succeeded.
+pub async fn record_purge(
+    store: &Store,
+    who: &app::accounts::Actor,
+    days: u32,
+    removed: u64,
+    through: Option<i64>,
+    outcome: &Result<(), anyhow::Error>,
+) {
+    use app::accounts::audit::{self, Action};
+    let description = match outcome {
+        Ok(()) => format!("Removed {removed} events received more than {days} days ago"),
+        Err(e) => format!("The retention purge failed after removing {removed} events: {e}"),
+    };
+    let action = Action {
+        event: "Audit Logs Purged",
+        action: "purged",
+        success: outcome.is_ok(),
+        target: Some(("retention", days.to_string(), format!("{days} days"))),
+        description,
+        metadata: serde_json::json!({
+            "removed": removed, "through": through, "retention_days": days,
+        }),
+    };
+    if let Err(e) = audit::record(store, who, action).await {
+        tracing::error!(error = %e, "could not record the purge");
+    }
+}
+
+/// The server's daily retention purge: removes the events received more than the stored
+/// retention ago, records what it removed (when it removed anything, or failed), first an
+/// `initial` delay after start, then every `every`.
+pub fn spawn_purger(
+    store: Store,
+    signer: Signer,
+    initial: Duration,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::time::sleep(initial).await;
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = purge_once(&store, &signer).await {
+                tracing::error!(error = %e, "the retention purge failed");
+            }
+        }
+    })
+}
+
+/// One run of the daily purge (see [`spawn_purger`]).
+pub async fn purge_once(store: &Store, signer: &Signer) -> anyhow::Result<u64> {
+    let days = store.retention_days().await?;
+    let report = store.purge(retention_cutoff(days), signer, |_| {}).await;
+    let outcome = report
+        .as_ref()
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("{e}"));
+    let (removed, through) = report
+        .as_ref()
+        .map_or((0, None), |r| (r.removed, r.through));
+    if removed > 0 || outcome.is_err() {
+        let who = app::accounts::Actor {
+            id: "auditlog-retention".into(),
+            name: "Retention purge".into(),
+            kind: "system",
+            ip: None,
+            user_agent: None,
+        };
+        record_purge(store, &who, days, removed, through, &outcome).await;
+        tracing::info!(removed, days, "retention purge");
+    }
+    report?;
+    Ok(removed)
+}
