@@ -166,6 +166,15 @@ async fn two_nodes_share_sequence_idempotency_and_the_change_feed() {
         );
     }
 
+    // Both writers continued one hash chain, in commit order: it verifies end to end.
+    let v = a_store
+        .verify(&app::store::verify::VerifyOptions::default(), |_| {})
+        .await
+        .expect("verify");
+    assert!(v.ok(), "{v:?}");
+    assert!(v.events >= 90, "{v:?}");
+    assert_eq!(v.through, stored.last().copied());
+
     for stop in [a_stop, b_stop] {
         let _ = stop.send(());
     }
