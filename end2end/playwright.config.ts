@@ -8,6 +8,9 @@ if (!databaseUrl || !process.env.E2E_API_KEY || !process.env.E2E_PASSWORD) {
   throw new Error("run the browser tests through scripts/e2e.sh (it prepares the database and API key)");
 }
 
+/** The test database's folder (scripts/e2e.sh made it), with a trailing slash. */
+const workDir = databaseUrl.replace(/^sqlite:\/\//, "").replace(/[^/]*$/, "");
+
 /** Where the Owner's signed-in session is kept between the set-up and the journeys. */
 export const ownerState = "test-results/.auth/owner.json";
 
@@ -54,7 +57,14 @@ export default defineConfig({
   ],
   webServer: {
     command: `../target/debug/auditlog serve --addr 127.0.0.1:${port}`,
-    env: { AUDITLOG_DATABASE_URL: databaseUrl, LEPTOS_SITE_ROOT: "../target/site", RUST_LOG: "warn" },
+    env: {
+      AUDITLOG_DATABASE_URL: databaseUrl,
+      // The checkpoint signing key and export files beside the test database, not in the tree.
+      AUDITLOG_SIGNING_KEY: `${workDir}signing.key`,
+      AUDITLOG_EXPORTS_DIR: `${workDir}exports`,
+      LEPTOS_SITE_ROOT: "../target/site",
+      RUST_LOG: "warn",
+    },
     url: `http://127.0.0.1:${port}/settings/audit-logs`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the site (debug) and runs the Playwright journeys in Chromium against a fresh SQLite file.
 set -euo pipefail
+# Arguments go to Playwright (e.g. a spec file's name); kept aside, the loop below resets "$@".
+args=("$@")
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -18,4 +20,4 @@ for user in "e2e-owner owner" "e2e-auditor auditor" "e2e-member member" "e2e-non
 done
 export E2E_PORT="${E2E_PORT:-3107}"
 cd end2end
-npx playwright test
+npx playwright test "${args[@]}"

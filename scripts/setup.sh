@@ -51,6 +51,13 @@ if [ "$mode" = "test" ]; then
     $as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium >/dev/null
   fi
+  if ! command -v sqlite3 >/dev/null 2>&1; then
+    # The integrity journey changes a stored event by hand, as someone with the file would.
+    say "installing the sqlite3 command from Debian's packages"
+    as_root=""
+    [ "$(id -u)" -ne 0 ] && as_root="sudo"
+    DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq sqlite3 >/dev/null
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing Playwright (npm ci in end2end/)"
     (cd end2end && npm ci --no-audit --no-fund >/dev/null)

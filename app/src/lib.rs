@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <A href="/settings/audit-logs">"Audit Logs"</A>
                     <A href="/settings/users">"Users"</A>
                     <A href="/settings/api-keys">"API Keys"</A>
+                    <A href="/settings/integrity">"Integrity"</A>
                     <accounts::AccountBox />
                 </nav>
                 <main class="content">
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=|| view! { <Redirect path="/settings/audit-logs" /> } />
                         <Route path=path!("/settings/users") view=accounts::settings::UsersPage />
                         <Route path=path!("/settings/api-keys") view=accounts::settings::ApiKeysPage />
+                        <Route path=path!("/settings/integrity") view=accounts::integrity::IntegrityPage />
                         // The drawer of one event is a child route, so the page (and its table)
                         // stays as it is while the drawer opens, changes event and closes.
                         <ParentRoute path=path!("/settings/audit-logs") view=AuditLogsPage>

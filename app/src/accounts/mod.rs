@@ -4,6 +4,7 @@
 
 #[cfg(feature = "ssr")]
 pub mod audit;
+pub mod integrity;
 #[cfg(feature = "ssr")]
 pub mod looked;
 #[cfg(feature = "ssr")]

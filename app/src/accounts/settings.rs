@@ -63,6 +63,12 @@ pub const KEY_LIFETIMES: [(u32, &str); 5] = [
     (365, "In 1 year"),
 ];
 
+/// The signed-in Owner, or a 403 (for the other Owner-only pages' server functions).
+#[cfg(feature = "ssr")]
+pub(crate) async fn ssr_owner() -> Result<User, ServerFnError> {
+    ssr::owner().await
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use leptos::prelude::*;

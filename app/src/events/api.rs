@@ -36,6 +36,7 @@ pub async fn list_events(
 
 /// Read this many at a time, a page's reads are the page's list; more, its browser export (which
 /// is recorded as an export rather than as a read).
+#[cfg(feature = "ssr")]
 const PAGE_SIZE: u32 = 50;
 
 /// One chunk of the browser's "CSV (this view)": the next [`EXPORT_CHUNK`] events of the view after

@@ -139,6 +139,7 @@ pub async fn export(
     let mut p = parse_params(&pairs, &state, limits)?;
     p.query.scope = reader.scope;
     let rows = check_rows(&state.store, &p.query, p.format, limits).await?;
+    let chain = ChainNote::now(&state.store).await?;
     let audit = Audit {
         store: state.store.clone(),
         who,
@@ -172,6 +173,17 @@ pub async fn export(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert("x-export-rows", HeaderValue::from(rows));
+    if let Some(note) = chain {
+        h.insert("x-chain-through", HeaderValue::from(note.through));
+        if let Ok(v) = HeaderValue::from_str(&note.chain) {
+            h.insert("x-chain-value", v);
+        }
+        if let Some((id, at)) = note.checkpoint
+            && let Ok(v) = HeaderValue::from_str(&format!("{id}; after={at}"))
+        {
+            h.insert("x-chain-checkpoint", v);
+        }
+    }
     Ok(resp)
 }
 
@@ -285,6 +297,46 @@ impl Drop for Audit {
                 tracing::error!(error = %e, "the export could not be recorded");
             }
         });
+    }
+}
+
+/// Where the hash chain stood when an export began: its last event and chain value, and the
+/// latest signed checkpoint at or before it. An export holds events of the chain up to there.
+pub(super) struct ChainNote {
+    pub through: i64,
+    pub chain: String,
+    pub checkpoint: Option<(i64, i64)>,
+}
+
+impl ChainNote {
+    pub(super) async fn now(store: &Store) -> Result<Option<Self>, ApiError> {
+        let Some((through, value)) = store.chain_head().await.map_err(ApiError::store)? else {
+            return Ok(None);
+        };
+        let checkpoint = store
+            .checkpoints()
+            .await
+            .map_err(ApiError::store)?
+            .into_iter()
+            .filter(|c| c.event_id <= through)
+            .max_by_key(|c| (c.event_id, c.id))
+            .map(|c| (c.id, c.event_id));
+        Ok(Some(Self {
+            through,
+            chain: app::store::chain::hex(&value),
+            checkpoint,
+        }))
+    }
+
+    /// "chain through #N (checkpoint #K after #M)", for summaries.
+    pub(super) fn words(&self) -> String {
+        match self.checkpoint {
+            Some((id, at)) => format!(
+                "chain through #{} (checkpoint #{id} after #{at})",
+                self.through
+            ),
+            None => format!("chain through #{} (no checkpoint yet)", self.through),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::export::{check_rows, exporter, parse_params, summary};
+use super::export::{ChainNote, check_rows, exporter, parse_params, summary};
 use super::{ApiError, Reader};
 use crate::AppState;
 
@@ -80,7 +80,10 @@ pub async fn create(
         requested_by: who.name.clone(),
         format: p.format,
         view: p.view,
-        summary: summary(&p.query),
+        summary: match ChainNote::now(&state.store).await? {
+            Some(note) => format!("{}; {}", summary(&p.query), note.words()),
+            None => summary(&p.query),
+        },
         range_start: p.query.start.map(|t| t.timestamp_millis()),
         range_end: p.query.end.map(|t| t.timestamp_millis()),
         gzip,
