@@ -176,7 +176,8 @@ pub async fn sign_in(
     let agent = user_agent(&headers);
     let Some(user) = user.filter(|_| ok) else {
         state.throttle.failed(&name, &ip);
-        tracing::info!(name = %name, ip = %ip, "failed sign-in");
+        // Debug formatting: a name with line breaks cannot forge lines of the server's log.
+        tracing::info!(name = ?name, ip = %ip, "failed sign-in");
         let tried: String = name.chars().take(64).collect();
         let actor = tried_actor(&tried, &ip, agent);
         record(
