@@ -137,6 +137,8 @@ async fn exports_of_random_views_are_exactly_the_lists_events_in_order() {
 
         let mut q = view.clone();
         q.push(("format".into(), "csv".into()));
+        // Before the export: its own record is written as its response ends.
+        let (head, value) = app.store.chain_head().await.unwrap().unwrap();
         let resp = export(&app, &q).await;
         assert_eq!(resp.status(), 200, "{q:?}");
         assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
@@ -149,6 +151,12 @@ async fn exports_of_random_views_are_exactly_the_lists_events_in_order() {
         assert_eq!(
             resp.headers()["x-export-rows"],
             expected.len().to_string().as_str()
+        );
+        // It names the chain it covers: the newest event's chain value when it began.
+        assert_eq!(resp.headers()["x-chain-through"], head.to_string().as_str());
+        assert_eq!(
+            resp.headers()["x-chain-value"],
+            app::store::chain::hex(&value).as_str()
         );
         let rows = parse_csv(&resp.bytes().await.unwrap());
         exports += 1;

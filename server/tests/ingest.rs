@@ -103,6 +103,44 @@ async fn per_event_idempotency_key_dedupes_across_requests_and_within_a_batch() 
     app.stop().await;
 }
 
+/// TRUST_TESTS T4: the same event sent 1,000 times at once (a retry storm) is stored once, and
+/// every answer names that one event.
+#[tokio::test]
+async fn a_thousand_concurrent_duplicates_store_one_event() {
+    let app = spawn_app().await;
+    let mut e = event("Retried", 1);
+    e["idempotency_key"] = json!("storm-1");
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let (client, url, key, body) = (
+                app.client.clone(),
+                app.url("/api/v1/events"),
+                app.key.clone(),
+                e.clone(),
+            );
+            tokio::spawn(async move {
+                let resp = client
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(resp.status().is_success(), "{}", resp.status());
+                let v: Value = resp.json().await.unwrap();
+                v["results"][0]["id"].as_i64().unwrap()
+            })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap());
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(app.all_ids().await, ids.into_iter().collect::<Vec<_>>());
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn concurrent_requests_are_all_committed_with_unique_increasing_ids() {
     let app = spawn_app().await;

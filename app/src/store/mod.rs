@@ -193,6 +193,19 @@ enum Backend {
     Postgres(Arc<postgres::PgStore>),
 }
 
+/// The WHERE fragments `filter` compiles to for SQLite and for PostgreSQL (values are bound
+/// parameters, never text), or why it is refused; for tools and the fuzz targets.
+pub fn compile_filter(
+    filter: &crate::filters::Filter,
+) -> Result<[String; 2], crate::filters::FilterError> {
+    filter_sql::check(filter)?;
+    let mut lite = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+    filter_sql::push_filter(&mut lite, filter, filter_sql::Dialect::Sqlite);
+    let mut pg = sqlx::QueryBuilder::<sqlx::Postgres>::new("");
+    filter_sql::push_filter(&mut pg, filter, filter_sql::Dialect::Postgres);
+    Ok([lite.sql().to_string(), pg.sql().to_string()])
+}
+
 /// A handle to the store; cheap to clone, shared by every request.
 #[derive(Clone)]
 pub struct Store {
