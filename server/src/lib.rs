@@ -52,6 +52,8 @@ pub struct AppState {
     /// Who looked: reads recorded as events (off unless configured; the server turns it on, tests
     /// of other things count the events they read).
     pub reads: ReadAudit,
+    /// The longest time range one read may span (none unless configured).
+    pub read_limits: app::events::query::ReadLimits,
 }
 
 impl AppState {
@@ -81,6 +83,15 @@ impl AppState {
                 burst: 0,
             }),
             reads: ReadAudit::off(),
+            read_limits: Default::default(),
+        }
+    }
+
+    /// The same state with a longest time range for reads.
+    pub fn with_read_limits(self, read_limits: app::events::query::ReadLimits) -> Self {
+        Self {
+            read_limits,
+            ..self
         }
     }
 
@@ -141,6 +152,7 @@ pub fn app(state: AppState) -> Router {
     let limits = state.export;
     let sessions = state.sessions;
     let reads = state.reads.clone();
+    let read_limits = state.read_limits;
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", api::router())
@@ -161,6 +173,7 @@ pub fn app(state: AppState) -> Router {
                 provide_context(limits);
                 provide_context(sessions);
                 provide_context(reads.clone());
+                provide_context(read_limits);
             },
             move || shell(options.clone()),
         )

@@ -126,6 +126,10 @@ struct ServeArgs {
     #[arg(long, env = "AUDITLOG_READ_AUDIT_MINUTES", default_value_t = 15,
           value_parser = clap::value_parser!(u64).range(1..=1440))]
     read_audit_minutes: u64,
+    /// The longest time range, in days, that one read of the list or its statistics may span
+    /// (0: no limit; "All Time" then needs a start). Server exports have their own limit.
+    #[arg(long, env = "AUDITLOG_MAX_RANGE_DAYS", default_value_t = 0)]
+    max_range_days: u32,
     /// Sign a checkpoint of the hash chain after this many new events…
     #[arg(
         long,
@@ -306,7 +310,10 @@ async fn serve(store: Store, args: ServeArgs, signing_key: &std::path::Path) -> 
         })
         .with_read_audit(app::accounts::looked::ReadAudit::every(
             std::time::Duration::from_secs(args.read_audit_minutes * 60),
-        ));
+        ))
+        .with_read_limits(app::events::query::ReadLimits {
+            max_days: (args.max_range_days > 0).then_some(args.max_range_days),
+        });
     let interrupted = state
         .exports
         .recover()

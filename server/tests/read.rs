@@ -173,3 +173,49 @@ async fn the_audit_logs_page_renders_stored_events_on_the_server() {
     assert_eq!(missing.status(), 404);
     app.stop().await;
 }
+
+/// `--max-range-days`: a read spanning more than the limit (or without a start) is a 400 naming
+/// `start`, for the list and its statistics; within it, answered as usual.
+#[tokio::test]
+async fn reads_longer_than_the_configured_range_are_refused_naming_start() {
+    let db = app::store::testing::TestDatabase::from_env().await;
+    let app = common::spawn_app_configured(db, |s| {
+        s.with_read_limits(app::events::query::ReadLimits { max_days: Some(30) })
+    })
+    .await;
+    let day = 86_400_000_i64;
+    let now = chrono::Utc::now().timestamp_millis();
+    for path in ["/api/v1/events", "/api/v1/events/stats"] {
+        for (query, status) in [
+            (String::new(), 400),
+            (format!("?start={}", now - 60 * day), 400),
+            (
+                format!("?start={}&end={}", now - 90 * day, now - 50 * day),
+                400,
+            ),
+            (format!("?start={}", now - 10 * day), 200),
+            (
+                format!("?start={}&end={}", now - 90 * day, now - 61 * day),
+                200,
+            ),
+        ] {
+            let resp = app
+                .client
+                .get(app.url(&format!("{path}{query}")))
+                .bearer_auth(&app.key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), status, "{path}{query}");
+            if status == 400 {
+                let body: serde_json::Value = resp.json().await.unwrap();
+                assert_eq!(body["field"], "start", "{body}");
+                assert!(
+                    body["error"].as_str().unwrap().contains("30 days"),
+                    "{body}"
+                );
+            }
+        }
+    }
+    app.stop().await;
+}

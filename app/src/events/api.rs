@@ -177,12 +177,17 @@ pub(crate) async fn parse_view(
         Default::default()
     };
     let (user, scope) = ssr::viewer().await?;
+    let (start, end) = (time(start)?, time(end)?);
+    use_context::<super::query::ReadLimits>()
+        .unwrap_or_default()
+        .check(start, end, chrono::Utc::now())
+        .map_err(|e| ServerFnError::new(e.error))?;
     let query = EventQuery {
         hide,
         scope,
         search,
-        start: time(start)?,
-        end: time(end)?,
+        start,
+        end,
         event: event.filter(|e| !e.is_empty()),
         filter,
         ..EventQuery::default()

@@ -345,6 +345,45 @@ impl QueryError {
     }
 }
 
+/// The longest time range one read (the list, its statistics, a page of the API) may span, when
+/// the operator sets one (`serve --max-range-days`); by default there is none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadLimits {
+    pub max_days: Option<u32>,
+}
+
+impl ReadLimits {
+    /// A 400-style error naming `start` when `start..end` (end defaulting to `now`) is longer than
+    /// allowed, or open while a limit is set.
+    pub fn check(
+        &self,
+        start: Option<DateTime<Utc>>,
+        end: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), QueryError> {
+        let Some(days) = self.max_days else {
+            return Ok(());
+        };
+        let Some(start) = start else {
+            return Err(QueryError::new(
+                "start",
+                format!("a view may span at most {days} days: give it a start"),
+            ));
+        };
+        let spans = end.unwrap_or(now) - start;
+        if spans > chrono::Duration::days(i64::from(days)) {
+            return Err(QueryError::new(
+                "start",
+                format!(
+                    "a view may span at most {days} days; this one spans {} days",
+                    spans.num_days()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

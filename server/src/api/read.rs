@@ -30,6 +30,7 @@ pub async fn list(
         scope: reader.scope.clone(),
         ..parse_query(&params)?
     };
+    check_range(&state, &query)?;
     let view = Looked::View {
         query: &query,
         via: "api",
@@ -68,6 +69,14 @@ pub async fn one(
         Ok(None) => Err(ApiError::EventNotFound(id)),
         Err(e) => Err(ApiError::store(e)),
     }
+}
+
+/// A 400 naming `start` when the view spans more than the server allows (`--max-range-days`).
+pub(super) fn check_range(state: &AppState, q: &EventQuery) -> Result<(), ApiError> {
+    state
+        .read_limits
+        .check(q.start, q.end, chrono::Utc::now())
+        .map_err(|e| ApiError::BadRequest(e.error, e.field))
 }
 
 /// At most 40 characters of what a caller sent, for echoing it in an error.

@@ -45,6 +45,7 @@ pub async fn stats(
         scope: reader.scope.clone(),
         ..parse_query(&view)?
     };
+    super::read::check_range(&state, &query)?;
     let view = app::accounts::looked::Looked::View {
         query: &query,
         via: "api",
