@@ -281,6 +281,20 @@ impl Writer {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Another process on the same file (a command of the CLI recording what it did) may have
+        // stored events since: continue after them, ids and chain alike. Read under the write
+        // lock, so nothing moves meanwhile.
+        let stored: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT last_id, chain FROM chain_head")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((last, bytes)) = stored
+            && last >= self.next_id
+            && let Some(chain) = chain::from_stored(Some(&bytes))
+        {
+            self.next_id = last + 1;
+            self.head = chain;
+        }
         let mut next_id = self.next_id;
         let mut rows: Vec<(i64, &str, &NewEvent)> = Vec::new();
         let mut planned_keys = HashMap::new();

@@ -383,3 +383,22 @@ async fn a_purge_keeps_the_chain_verifiable_on_postgres() {
     };
     a_purge_keeps_the_chain_verifiable(&TestDatabase::postgres(&admin).await).await;
 }
+
+/// Two processes writing to one SQLite file (the server, and a command of the CLI recording
+/// what it did) continue each other's ids and chain.
+#[tokio::test]
+async fn two_writers_on_one_sqlite_file_make_one_chain() {
+    let db = TestDatabase::sqlite();
+    let a = Store::open(&db.url).await.expect("open a");
+    let b = Store::open(&db.url).await.expect("open b");
+    let mut rng = Rng::new(3);
+    for round in 0..6 {
+        let store = if round % 2 == 0 { &a } else { &b };
+        seed(store, 8, &mut rng).await;
+    }
+    let v = verify(&a).await;
+    assert!(v.ok(), "{v:?}");
+    assert_eq!((v.first, v.through, v.events), (Some(1), Some(48), 48));
+    a.close().await;
+    b.close().await;
+}
