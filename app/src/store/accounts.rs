@@ -361,6 +361,26 @@ impl Store {
         Ok(on_pool!(self, revoke_key(id, now), build, execute) > 0)
     }
 
+    /// Whether a use of `key` at `now` should be written (see [`Store::touch_api_key`]): its
+    /// stored time is over a minute old and this process has not begun writing it within the
+    /// minute. Without the second check every request of a busy key would queue a write of its
+    /// own until the first one lands.
+    pub fn key_use_due(&self, key: &super::ApiKey, now: i64) -> bool {
+        let stale = |t: i64| now - t >= super::KEY_USE_RESOLUTION_MS;
+        if !key.last_used_at.is_none_or(stale) {
+            return false;
+        }
+        let mut uses = self.key_uses.lock().unwrap_or_else(|p| p.into_inner());
+        if uses.get(&key.id).is_some_and(|t| !stale(*t)) {
+            return false;
+        }
+        if uses.len() > 100_000 {
+            uses.retain(|_, t| !stale(*t));
+        }
+        uses.insert(key.id, now);
+        true
+    }
+
     /// Records that API key `id` was used at `now` (epoch milliseconds); written at most once a
     /// minute per key.
     pub async fn touch_api_key(&self, id: i64, now: i64) -> Result<(), StoreError> {

@@ -69,6 +69,7 @@ mod tail_tests;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
@@ -210,6 +211,8 @@ pub fn compile_filter(
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// Per API key, when this process last wrote (or began writing) its "last used" time.
+    key_uses: Arc<std::sync::Mutex<HashMap<i64, i64>>>,
 }
 
 impl Store {
@@ -222,6 +225,7 @@ impl Store {
             let store = postgres::PgStore::open(url).await?;
             return Ok(Self {
                 backend: Backend::Postgres(Arc::new(store)),
+                key_uses: Default::default(),
             });
         }
         let path = if let Some(rest) = url.strip_prefix("sqlite://") {
@@ -236,6 +240,7 @@ impl Store {
         let store = sqlite::SqliteStore::open(path).await?;
         Ok(Self {
             backend: Backend::Sqlite(Arc::new(store)),
+            key_uses: Default::default(),
         })
     }
 

@@ -96,10 +96,7 @@ pub async fn authenticate(
             key.scopes.label()
         )));
     }
-    if key
-        .last_used_at
-        .is_none_or(|t| now - t >= app::store::KEY_USE_RESOLUTION_MS)
-    {
+    if store.key_use_due(&key, now) {
         let (store, id) = (store.clone(), key.id);
         tokio::spawn(async move {
             if let Err(e) = store.touch_api_key(id, now).await {
