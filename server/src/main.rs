@@ -794,33 +794,14 @@ async fn purge(store: &Store, signing_key: &std::path::Path, dry_run: bool) -> a
         return Ok(());
     }
     let signer = load_signer(signing_key)?;
-    let mut progress = Progress::new(
-        "Purging",
-        usize::try_from(through.unwrap_or(0)).unwrap_or(0),
-    );
-    let report = store
-        .purge(cutoff, &signer, |n| {
-            progress.set(usize::try_from(n).unwrap_or(0))
-        })
-        .await;
-    progress.finish();
-    let outcome = report
-        .as_ref()
-        .map(|_| ())
-        .map_err(|e| anyhow::anyhow!("{e}"));
-    let (removed, through) = report
-        .as_ref()
-        .map_or((0, None), |r| (r.removed, r.through));
-    server::trust::record_purge(
-        store,
-        &Actor::command_line(),
-        days,
-        removed,
-        through,
-        &outcome,
-    )
+    let total = usize::try_from(through.unwrap_or(0)).unwrap_or(0);
+    let mut progress = Progress::new("Purging", total);
+    let report = server::trust::purge_recorded(store, &signer, &Actor::command_line(), true, |n| {
+        progress.set(usize::try_from(n).unwrap_or(0))
+    })
     .await;
-    report?;
+    progress.finish();
+    let removed = report?.removed;
     println!("Removed {removed} events received more than {days} days ago.");
     Ok(())
 }

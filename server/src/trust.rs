@@ -137,10 +137,17 @@ pub fn spawn_purger(
     })
 }
 
-/// One run of the daily purge (see [`spawn_purger`]).
-pub async fn purge_once(store: &Store, signer: &Signer) -> anyhow::Result<u64> {
+/// Removes the events past retention (with `progress(removed so far)`) and records it as "Audit
+/// Logs Purged" by `who`: always when `always`, else only when it removed something or failed.
+pub async fn purge_recorded(
+    store: &Store,
+    signer: &Signer,
+    who: &app::accounts::Actor,
+    always: bool,
+    progress: impl FnMut(u64),
+) -> anyhow::Result<app::store::purge::PurgeReport> {
     let days = store.retention_days().await?;
-    let report = store.purge(retention_cutoff(days), signer, |_| {}).await;
+    let report = store.purge(retention_cutoff(days), signer, progress).await;
     let outcome = report
         .as_ref()
         .map(|_| ())
@@ -148,17 +155,24 @@ pub async fn purge_once(store: &Store, signer: &Signer) -> anyhow::Result<u64> {
     let (removed, through) = report
         .as_ref()
         .map_or((0, None), |r| (r.removed, r.through));
-    if removed > 0 || outcome.is_err() {
-        let who = app::accounts::Actor {
-            id: "auditlog-retention".into(),
-            name: "Retention purge".into(),
-            kind: "system",
-            ip: None,
-            user_agent: None,
-        };
-        record_purge(store, &who, days, removed, through, &outcome).await;
-        tracing::info!(removed, days, "retention purge");
+    if always || removed > 0 || outcome.is_err() {
+        record_purge(store, who, days, removed, through, &outcome).await;
     }
-    report?;
-    Ok(removed)
+    Ok(report?)
+}
+
+/// One run of the daily purge (see [`spawn_purger`]), by the retention job itself.
+pub async fn purge_once(store: &Store, signer: &Signer) -> anyhow::Result<u64> {
+    let who = app::accounts::Actor {
+        id: "auditlog-retention".into(),
+        name: "Retention purge".into(),
+        kind: "system",
+        ip: None,
+        user_agent: None,
+    };
+    let report = purge_recorded(store, signer, &who, false, |_| {}).await?;
+    if report.removed > 0 {
+        tracing::info!(removed = report.removed, "retention purge");
+    }
+    Ok(report.removed)
 }

@@ -175,6 +175,25 @@ impl Checkpoint {
     }
 }
 
+/// Stores a checkpoint; `$n` placeholders, which SQLite reads in order too.
+pub(super) const INSERT: &str = "INSERT INTO checkpoints (event_id, chain, kind, created_at, \
+     public_key, signature) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+
+/// Stores the checkpoint `$cp` through `$ex` (a pool or a transaction of either store); its id.
+macro_rules! insert_checkpoint {
+    ($ex:expr, $cp:expr) => {
+        sqlx::query_scalar::<_, i64>(super::checkpoints::INSERT)
+            .bind($cp.event_id)
+            .bind($cp.chain.to_vec())
+            .bind($cp.kind.as_str())
+            .bind($cp.created_at)
+            .bind($cp.public_key.to_vec())
+            .bind($cp.signature.clone())
+            .fetch_one($ex)
+    };
+}
+pub(super) use insert_checkpoint;
+
 /// A checkpoint row as the database returns it.
 pub(super) type CheckpointRow = (i64, i64, Vec<u8>, String, i64, Vec<u8>, Vec<u8>);
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::Connection as _;
 
 use super::chain::{CHAIN_COLUMNS, ChainRow};
-use super::checkpoints::{Checkpoint, Kind, Signer};
+use super::checkpoints::{Checkpoint, Kind, Signer, insert_checkpoint};
 use super::{Backend, Store, StoreError};
 
 /// Events removed per transaction.
@@ -39,15 +39,16 @@ pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 impl Store {
     /// A stored setting (see migration 0013's `settings`).
     pub async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT value FROM settings WHERE name = $1";
         Ok(match &self.backend {
             Backend::Sqlite(s) => {
-                sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+                sqlx::query_scalar(sql)
                     .bind(name)
                     .fetch_optional(&s.pool)
                     .await?
             }
             Backend::Postgres(s) => {
-                sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                sqlx::query_scalar(sql)
                     .bind(name)
                     .fetch_optional(&s.pool)
                     .await?
@@ -89,15 +90,16 @@ impl Store {
     /// The newest event received before `cutoff` (epoch milliseconds): a purge removes it and
     /// every event before it.
     pub async fn purge_point(&self, cutoff: i64) -> Result<Option<i64>, StoreError> {
+        let sql = "SELECT max(id) FROM events WHERE received_at < $1";
         Ok(match &self.backend {
             Backend::Sqlite(s) => {
-                sqlx::query_scalar("SELECT max(id) FROM events WHERE received_at < ?")
+                sqlx::query_scalar(sql)
                     .bind(cutoff)
                     .fetch_one(&s.pool)
                     .await?
             }
             Backend::Postgres(s) => {
-                sqlx::query_scalar("SELECT max(id) FROM events WHERE received_at < $1")
+                sqlx::query_scalar(sql)
                     .bind(cutoff)
                     .fetch_one(&s.pool)
                     .await?
@@ -209,18 +211,7 @@ async fn sqlite_step(
         .execute(&mut *tx)
         .await?;
     let cp = purge_checkpoint(signer, last)?;
-    sqlx::query(
-        "INSERT INTO checkpoints (event_id, chain, kind, created_at, public_key, signature) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(cp.event_id)
-    .bind(cp.chain.to_vec())
-    .bind(cp.kind.as_str())
-    .bind(cp.created_at)
-    .bind(cp.public_key.to_vec())
-    .bind(cp.signature)
-    .execute(&mut *tx)
-    .await?;
+    insert_checkpoint!(&mut *tx, cp).await?;
     super::sqlite_chain::close_maintenance(&mut tx).await?;
     tx.commit().await?;
     Ok(rows.len() as u64)
@@ -274,18 +265,7 @@ async fn pg_purge(
         .await?;
     report.removed += rest.rows_affected();
     let cp = purge_checkpoint(signer, &last)?;
-    sqlx::query(
-        "INSERT INTO checkpoints (event_id, chain, kind, created_at, public_key, signature) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(cp.event_id)
-    .bind(cp.chain.to_vec())
-    .bind(cp.kind.as_str())
-    .bind(cp.created_at)
-    .bind(cp.public_key.to_vec())
-    .bind(cp.signature)
-    .execute(&mut *tx)
-    .await?;
+    insert_checkpoint!(&mut *tx, cp).await?;
     tx.commit().await?;
     Ok(report)
 }

@@ -5,7 +5,9 @@
 use serde::Serialize;
 
 use super::chain::{self, ChainRow};
-use super::checkpoints::{self, COLUMNS, Checkpoint, CheckpointRow, Kind, Signer};
+use super::checkpoints::{
+    self, COLUMNS, Checkpoint, CheckpointRow, Kind, Signer, insert_checkpoint,
+};
 use super::{Backend, Store, StoreError};
 
 /// Events read per step.
@@ -107,35 +109,9 @@ impl Store {
 
     /// Stores `cp` (signed); returns it with its id.
     pub(super) async fn insert_checkpoint(&self, cp: Checkpoint) -> Result<Checkpoint, StoreError> {
-        let id: i64 = match &self.backend {
-            Backend::Sqlite(s) => {
-                sqlx::query_scalar(
-                    "INSERT INTO checkpoints (event_id, chain, kind, created_at, public_key, \
-                     signature) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                )
-                .bind(cp.event_id)
-                .bind(cp.chain.to_vec())
-                .bind(cp.kind.as_str())
-                .bind(cp.created_at)
-                .bind(cp.public_key.to_vec())
-                .bind(cp.signature.clone())
-                .fetch_one(&s.pool)
-                .await?
-            }
-            Backend::Postgres(s) => {
-                sqlx::query_scalar(
-                    "INSERT INTO checkpoints (event_id, chain, kind, created_at, public_key, \
-                     signature) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(cp.event_id)
-                .bind(cp.chain.to_vec())
-                .bind(cp.kind.as_str())
-                .bind(cp.created_at)
-                .bind(cp.public_key.to_vec())
-                .bind(cp.signature.clone())
-                .fetch_one(&s.pool)
-                .await?
-            }
+        let id = match &self.backend {
+            Backend::Sqlite(s) => insert_checkpoint!(&s.pool, cp).await?,
+            Backend::Postgres(s) => insert_checkpoint!(&s.pool, cp).await?,
         };
         Ok(Checkpoint { id, ..cp })
     }
