@@ -15,6 +15,11 @@ use server::AppState;
 use server::demo::Generator;
 use server::progress::Progress;
 use tracing_subscriber::EnvFilter;
+use trust_commands::{
+    CheckpointsCommand, RetentionCommand, checkpoints, load_signer, purge, retention, verify,
+};
+
+mod trust_commands;
 
 #[derive(Parser)]
 #[command(
@@ -203,27 +208,6 @@ enum UsersCommand {
     },
     /// Remove a user and end their sessions.
     Remove { name: String },
-}
-
-#[derive(Subcommand)]
-enum RetentionCommand {
-    /// Print the retention in days.
-    Show,
-    /// Keep events this many days from their receipt (at least 1; recorded as an event).
-    Set {
-        #[arg(value_parser = clap::value_parser!(u32).range(1..=36_500))]
-        days: u32,
-    },
-}
-
-#[derive(Subcommand)]
-enum CheckpointsCommand {
-    /// List the checkpoints.
-    List,
-    /// Print the checkpoints and the public key as JSON, for checking them outside.
-    Export,
-    /// Sign a checkpoint of where the chain stands now.
-    Create,
 }
 
 #[derive(Subcommand)]
@@ -422,7 +406,7 @@ fn parse_role(role: &str) -> anyhow::Result<Role> {
 
 /// Records an administrative command as a self-audit event: the operating-system user and host
 /// that ran it, what it did to whom, and whether it succeeded (with the error when not).
-async fn record_command(
+pub(crate) async fn record_command(
     store: &Store,
     event: &'static str,
     action: &'static str,
@@ -656,210 +640,6 @@ async fn keys(store: &Store, command: KeysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The checkpoint signing key from `path`, created there if absent (and said so).
-fn load_signer(path: &std::path::Path) -> anyhow::Result<app::store::checkpoints::Signer> {
-    let (signer, created) = app::store::checkpoints::Signer::load_or_create(path)
-        .with_context(|| format!("reading the signing key {}", path.display()))?;
-    if created {
-        eprintln!(
-            "Created the checkpoint signing key {} (public key {}). Back it up, apart from the \
-             database.",
-            path.display(),
-            app::store::chain::hex(&signer.public_key())
-        );
-    }
-    Ok(signer)
-}
-
-/// `auditlog verify`: recomputes the chain, checks the checkpoints, prints the outcome and
-/// records it; an error (exit status 1) when the chain is broken.
-async fn verify(
-    store: &Store,
-    signing_key: &std::path::Path,
-    from: Option<i64>,
-    to: Option<i64>,
-    public_key: Option<String>,
-) -> anyhow::Result<()> {
-    use app::store::verify::VerifyOptions;
-    let public_key = match public_key {
-        Some(hex) => Some(
-            app::store::chain::from_hex(hex.trim())
-                .context("--public-key must be 64 hex digits")?,
-        ),
-        None if signing_key.exists() => Some(load_signer(signing_key)?.public_key()),
-        None => None,
-    };
-    let total = store.chain_head().await?.map_or(0, |(id, _)| id);
-    let mut progress = Progress::new("Verifying the chain", usize::try_from(total).unwrap_or(0));
-    let opts = VerifyOptions {
-        from,
-        to,
-        public_key,
-    };
-    let v = store
-        .verify(&opts, |done| {
-            progress.set(usize::try_from(done).unwrap_or(0))
-        })
-        .await?;
-    progress.finish();
-    let range = match (v.first, v.through) {
-        (Some(a), Some(b)) => format!("#{a}–#{b}"),
-        _ => "no events".into(),
-    };
-    let result = match &v.broken {
-        None => {
-            println!(
-                "Verified {range}: {} events and {} checkpoints; the chain is intact.",
-                v.events, v.checkpoints
-            );
-            Ok(())
-        }
-        Some(b) => {
-            println!(
-                "BROKEN at event #{}: {}
-(checked {} events and {} checkpoints before it)",
-                b.event_id, b.reason, v.events, v.checkpoints
-            );
-            Err(anyhow::anyhow!(
-                "the chain is broken at event #{}",
-                b.event_id
-            ))
-        }
-    };
-    let metadata = serde_json::json!({
-        "from": v.first, "through": v.through, "events": v.events,
-        "checkpoints": v.checkpoints,
-        "broken_at": v.broken.as_ref().map(|b| b.event_id),
-        "reason": v.broken.as_ref().map(|b| b.reason.clone()),
-    });
-    let target = ("chain", range.clone(), format!("events {range}"));
-    record_command(
-        store,
-        "Audit Log Verified",
-        "verified",
-        target,
-        metadata,
-        &result,
-    )
-    .await;
-    result
-}
-
-/// `auditlog retention show|set`.
-async fn retention(store: &Store, command: RetentionCommand) -> anyhow::Result<()> {
-    match command {
-        RetentionCommand::Show => {
-            println!("Events are kept {} days.", store.retention_days().await?);
-        }
-        RetentionCommand::Set { days } => {
-            let before = store.retention_days().await?;
-            let result = store
-                .set_setting(app::store::purge::RETENTION_SETTING, &days.to_string())
-                .await
-                .map_err(anyhow::Error::from);
-            let target = (
-                "setting",
-                app::store::purge::RETENTION_SETTING.to_string(),
-                "retention".to_string(),
-            );
-            let metadata = serde_json::json!({"old": before, "new": days});
-            record_command(
-                store,
-                "Retention Changed",
-                "changed",
-                target,
-                metadata,
-                &result,
-            )
-            .await;
-            result?;
-            println!("Events are now kept {days} days (were {before}).");
-        }
-    }
-    Ok(())
-}
-
-/// `auditlog purge`: removes the events past retention now, with progress; recorded.
-async fn purge(store: &Store, signing_key: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
-    let days = store.retention_days().await?;
-    let cutoff = server::trust::retention_cutoff(days);
-    let through = store.purge_point(cutoff).await?;
-    if dry_run {
-        match through {
-            Some(id) => println!(
-                "Would remove the events up to #{id} (received more than {days} days ago)."
-            ),
-            None => println!("Nothing is older than {days} days."),
-        }
-        return Ok(());
-    }
-    let signer = load_signer(signing_key)?;
-    let total = usize::try_from(through.unwrap_or(0)).unwrap_or(0);
-    let mut progress = Progress::new("Purging", total);
-    let report = server::trust::purge_recorded(store, &signer, &Actor::command_line(), true, |n| {
-        progress.set(usize::try_from(n).unwrap_or(0))
-    })
-    .await;
-    progress.finish();
-    let removed = report?.removed;
-    println!("Removed {removed} events received more than {days} days ago.");
-    Ok(())
-}
-
-/// `auditlog checkpoints list|export|create`.
-async fn checkpoints(
-    store: &Store,
-    signing_key: &std::path::Path,
-    command: CheckpointsCommand,
-) -> anyhow::Result<()> {
-    match command {
-        CheckpointsCommand::List => {
-            let all = store.checkpoints().await?;
-            if all.is_empty() {
-                println!("No checkpoints yet.");
-            }
-            for cp in all {
-                println!(
-                    "#{:<5} after event #{:<10} {:<8} {}  chain {}…  key {}…",
-                    cp.id,
-                    cp.event_id,
-                    cp.kind.as_str(),
-                    utc_minute(cp.created_at),
-                    &app::store::chain::hex(&cp.chain)[..16],
-                    &app::store::chain::hex(&cp.public_key)[..16],
-                );
-            }
-        }
-        CheckpointsCommand::Export => {
-            let all = store.checkpoints().await?;
-            let key = if signing_key.exists() {
-                Some(app::store::chain::hex(
-                    &load_signer(signing_key)?.public_key(),
-                ))
-            } else {
-                None
-            };
-            let doc = serde_json::json!({
-                "format": "auditlog.checkpoints.v1",
-                "public_key": key,
-                "checkpoints": all,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        CheckpointsCommand::Create => {
-            let signer = load_signer(signing_key)?;
-            let made = store
-                .checkpoint(&signer, app::store::checkpoints::Kind::Manual)
-                .await?;
-            match made {
-                Some(cp) => println!("Checkpoint #{} signed after event #{}.", cp.id, cp.event_id),
-                None => println!("No events yet: nothing to sign."),
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Writes `count` demo events through the same writer as the API, in batches, with a progress bar.
 async fn demo(store: &Store, count: usize, if_empty: bool, seed: u64) -> anyhow::Result<()> {
     if if_empty && !store.is_empty().await? {
@@ -899,7 +679,7 @@ async fn demo(store: &Store, count: usize, if_empty: bool, seed: u64) -> anyhow:
 }
 
 /// Epoch milliseconds as `YYYY-MM-DD HH:MM UTC`.
-fn utc_minute(ms: i64) -> String {
+pub(crate) fn utc_minute(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .format("%Y-%m-%d %H:%M UTC")
