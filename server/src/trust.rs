@@ -37,11 +37,7 @@ pub async fn checkpoint_if_due(
     let Some((head, _)) = store.chain_head().await? else {
         return Ok(None);
     };
-    let latest = store
-        .checkpoints()
-        .await?
-        .into_iter()
-        .max_by_key(|c| c.event_id);
+    let latest = store.latest_checkpoint(i64::MAX).await?;
     let due = match &latest {
         None => true,
         Some(cp) if cp.event_id >= head => false,
@@ -175,4 +171,75 @@ pub async fn purge_once(store: &Store, signer: &Signer) -> anyhow::Result<u64> {
         tracing::info!(removed = report.removed, "retention purge");
     }
     Ok(report.removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use app::events::model::parse_event;
+    use app::store::testing::{TestDatabase, append_all};
+
+    use super::*;
+
+    async fn add(store: &Store, n: usize) {
+        let now = chrono::Utc::now();
+        let e = serde_json::json!({
+            "event": "Checked", "category": "C", "action": "a",
+            "actor": {"id": "u", "type": "user"}
+        });
+        append_all(store, "t", (0..n).map(|_| parse_event(&e, now)).collect()).await;
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_is_due_after_n_new_events_or_after_the_interval() {
+        let db = TestDatabase::sqlite();
+        let store = Store::open(&db.url).await.unwrap();
+        let signer = Signer::from_seed([1; 32]);
+        let every_3 = CheckpointPolicy {
+            every_events: 3,
+            every: Duration::from_secs(3600),
+            tick: Duration::from_secs(1),
+        };
+        // Nothing to sign before the first event.
+        assert_eq!(
+            checkpoint_if_due(&store, &signer, &every_3).await.unwrap(),
+            None
+        );
+        add(&store, 5).await;
+        assert_eq!(
+            checkpoint_if_due(&store, &signer, &every_3).await.unwrap(),
+            Some(5)
+        );
+        assert_eq!(
+            checkpoint_if_due(&store, &signer, &every_3).await.unwrap(),
+            None
+        );
+        add(&store, 2).await;
+        assert_eq!(
+            checkpoint_if_due(&store, &signer, &every_3).await.unwrap(),
+            None
+        );
+        add(&store, 1).await;
+        assert_eq!(
+            checkpoint_if_due(&store, &signer, &every_3).await.unwrap(),
+            Some(8)
+        );
+        // An interval that has passed: any new event is enough.
+        let hourly = CheckpointPolicy {
+            every_events: 1_000,
+            every: Duration::ZERO,
+            tick: Duration::from_secs(1),
+        };
+        assert_eq!(
+            checkpoint_if_due(&store, &signer, &hourly).await.unwrap(),
+            None
+        );
+        add(&store, 1).await;
+        assert_eq!(
+            checkpoint_if_due(&store, &signer, &hourly).await.unwrap(),
+            Some(9)
+        );
+        let v = store.verify(&Default::default(), |_| {}).await.unwrap();
+        assert!(v.ok() && v.checkpoints == 3, "{v:?}");
+        store.close().await;
+    }
 }

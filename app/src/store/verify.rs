@@ -107,6 +107,29 @@ impl Store {
         rows.into_iter().map(checkpoints::from_row).collect()
     }
 
+    /// The checkpoint covering the newest event at or before `event_id`, the latest of them.
+    pub async fn latest_checkpoint(&self, event_id: i64) -> Result<Option<Checkpoint>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM checkpoints WHERE event_id <= $1 \
+             ORDER BY event_id DESC, id DESC LIMIT 1"
+        );
+        let row: Option<CheckpointRow> = match &self.backend {
+            Backend::Sqlite(s) => {
+                sqlx::query_as(&sql)
+                    .bind(event_id)
+                    .fetch_optional(&s.pool)
+                    .await?
+            }
+            Backend::Postgres(s) => {
+                sqlx::query_as(&sql)
+                    .bind(event_id)
+                    .fetch_optional(&s.pool)
+                    .await?
+            }
+        };
+        row.map(checkpoints::from_row).transpose()
+    }
+
     /// Stores `cp` (signed); returns it with its id.
     pub(super) async fn insert_checkpoint(&self, cp: Checkpoint) -> Result<Checkpoint, StoreError> {
         let id = match &self.backend {
@@ -182,14 +205,12 @@ impl Store {
         // the oldest event on, where the latest purge before it left the chain (else the start).
         let mut prev_id: Option<i64> = None;
         let mut prev = chain::GENESIS;
-        let before: Vec<ChainRow> = if opts.from.is_some_and(|f| oldest.is_some_and(|o| f > o)) {
-            let sql_lo = lo - 1;
-            let found = self.chain_rows_before(sql_lo).await?;
-            found.into_iter().collect()
+        let before = if opts.from.is_some_and(|f| oldest.is_some_and(|o| f > o)) {
+            self.chain_row_at_most(lo - 1).await?
         } else {
-            Vec::new()
+            None
         };
-        if let Some(row) = before.first() {
+        if let Some(row) = &before {
             prev_id = Some(row.id);
             prev = row.stored().unwrap_or(chain::GENESIS);
         } else if let Some(p) = cps
@@ -296,14 +317,24 @@ impl Store {
     }
 
     /// The stored event with the largest id at most `id`, if any.
-    async fn chain_rows_before(&self, id: i64) -> Result<Option<ChainRow>, StoreError> {
+    async fn chain_row_at_most(&self, id: i64) -> Result<Option<ChainRow>, StoreError> {
         let sql = format!(
-            "SELECT {} FROM events WHERE id <= {id} ORDER BY id DESC LIMIT 1",
+            "SELECT {} FROM events WHERE id <= $1 ORDER BY id DESC LIMIT 1",
             chain::CHAIN_COLUMNS
         );
         Ok(match &self.backend {
-            Backend::Sqlite(s) => sqlx::query_as(&sql).fetch_optional(&s.pool).await?,
-            Backend::Postgres(s) => sqlx::query_as(&sql).fetch_optional(&s.pool).await?,
+            Backend::Sqlite(s) => {
+                sqlx::query_as(&sql)
+                    .bind(id)
+                    .fetch_optional(&s.pool)
+                    .await?
+            }
+            Backend::Postgres(s) => {
+                sqlx::query_as(&sql)
+                    .bind(id)
+                    .fetch_optional(&s.pool)
+                    .await?
+            }
         })
     }
 }

@@ -314,12 +314,9 @@ impl ChainNote {
             return Ok(None);
         };
         let checkpoint = store
-            .checkpoints()
+            .latest_checkpoint(through)
             .await
             .map_err(ApiError::store)?
-            .into_iter()
-            .filter(|c| c.event_id <= through)
-            .max_by_key(|c| (c.event_id, c.id))
             .map(|c| (c.id, c.event_id));
         Ok(Some(Self {
             through,
