@@ -428,16 +428,7 @@ async fn only_owners_manage_users_and_keys_and_other_sites_cannot_call_server_fu
             ),
             (list_users, ""),
         ] {
-            let resp = app
-                .client
-                .post(app.url(path))
-                .header("Sec-Fetch-Site", "same-origin")
-                .header("Cookie", &cookie)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(form)
-                .send()
-                .await
-                .unwrap();
+            let resp = app.server_fn(path, &cookie, form).await;
             let status = resp.status().as_u16();
             let body = resp.text().await.unwrap();
             if allowed {

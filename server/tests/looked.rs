@@ -104,16 +104,7 @@ async fn each_distinct_read_is_recorded_once_with_the_reader() {
         (list, "filter=&quiet=false&sort=&search=thing".to_string()),
         (one, format!("id={}", ids[1])),
     ] {
-        let resp = app
-            .client
-            .post(app.url(path))
-            .header("Sec-Fetch-Site", "same-origin")
-            .header("Cookie", &auditor)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .unwrap();
+        let resp = app.server_fn(path, &auditor, &form).await;
         assert_eq!(resp.status(), 200, "{path}");
     }
     let s = |x: &str| x.to_string();

@@ -134,6 +134,21 @@ impl TestApp {
         format!("{}={token}", session::COOKIE)
     }
 
+    /// Calls the page's server function at `path` as the page would (same origin, form-encoded)
+    /// with the session `cookie`.
+    #[allow(dead_code)]
+    pub async fn server_fn(&self, path: &str, cookie: &str, form: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Sec-Fetch-Site", "same-origin")
+            .header("Cookie", cookie)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// POSTs a JSON body with the test key.
     pub async fn post(&self, body: &Value) -> reqwest::Response {
         self.client
