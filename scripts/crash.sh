@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 kills="${CRASH_KILLS:-20}"
 echo "== SQLite, $kills kills"
-CRASH_KILLS="$kills" cargo test -p server --test crash -- --nocapture 2>&1 | grep -E "crash run|test result"
+CRASH_KILLS="$kills" cargo test -p server --test it crash:: -- --nocapture 2>&1 | grep -E "crash run|test result"
 if [ -n "${AUDITLOG_TEST_PG_URL:-}" ]; then
   echo "== PostgreSQL, $kills kills"
   CRASH_KILLS="$kills" AUDITLOG_TEST_BACKEND=postgres \
-    cargo test -p server --test crash -- --nocapture 2>&1 | grep -E "crash run|test result"
+    cargo test -p server --test it crash:: -- --nocapture 2>&1 | grep -E "crash run|test result"
 fi

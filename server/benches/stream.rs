@@ -22,7 +22,7 @@ use support::child::{Server, child, child_database};
 use support::{bench_database, bench_events, machine, ms, pct, seed_demo, write_section};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-#[path = "../tests/common/sse.rs"]
+#[path = "../tests/it/common/sse.rs"]
 mod sse;
 mod support;
 

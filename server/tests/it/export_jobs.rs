@@ -3,7 +3,7 @@
 //! 400s that record nothing; a job interrupted by a restart or failing part way is Failed and
 //! leaves no file; expired files are deleted. Real server, both stores.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! refused with a 4xx that names the problem (and nothing is stored), or stored and read back
 //! exactly as sent; and the chain verifies afterwards.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use serde_json::{Value, json};

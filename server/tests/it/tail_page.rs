@@ -2,7 +2,7 @@
 //! `app::tail::view_query`: the server must read that view exactly as the list reads the same view,
 //! and a tail opened without `after` by mistake must not replay history. Real server, both stores.
 
-mod common;
+use crate::common;
 
 use app::filters::{Combine, Condition, Field, Filter, Item, Op};
 use app::tail::view_query;

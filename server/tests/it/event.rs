@@ -1,7 +1,7 @@
 //! One event by its sequence number: `GET /api/v1/events/{id}` and the permalink page
 //! `/settings/audit-logs/events/{id}`, over real HTTP against a fresh database.
 
-mod common;
+use crate::common;
 
 use app::accounts::Role;
 

@@ -1,7 +1,7 @@
 //! The live tail over HTTP: `GET /api/v1/events/stream` (Server-Sent Events) and its polling
 //! fallback `GET /api/v1/events/poll`, against the real server on both stores.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! list returns for that view, in its order, with formulas neutralised; limits are 400s naming the
 //! limit that change nothing; every export is recorded as an event. Real server, both stores.
 
-mod common;
+use crate::common;
 
 use app::events::model::Event;
 use app::events::query::{Dir, Sort, SortKey};

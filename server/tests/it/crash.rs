@@ -6,8 +6,6 @@
 //!
 //! The suite runs 3 kills; `CRASH_KILLS=20` (see `scripts/crash.sh`) is the full run.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;

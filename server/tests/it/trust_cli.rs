@@ -3,7 +3,7 @@
 //! `retention set` and `purge` are recorded as events by the operating-system user, and the chain
 //! still verifies after the purge.
 
-mod common;
+use crate::common;
 
 use app::events::model::parse_event;
 use app::events::query::{EventQuery, MAX_LIMIT};

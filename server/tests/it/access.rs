@@ -4,7 +4,7 @@
 //! body may hold an event the caller may not see: a Member sees only the events they performed
 //! plus those of system actors; a user without the Audit Logs permission sees none.
 
-mod common;
+use crate::common;
 
 use app::accounts::session;
 use app::accounts::{KeyScopes, Role};

@@ -1,6 +1,6 @@
 //! The ingest API over real HTTP against a fresh SQLite file.
 
-mod common;
+use crate::common;
 
 use common::{event, spawn_app};
 use serde_json::{Value, json};

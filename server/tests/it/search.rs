@@ -1,7 +1,7 @@
 //! Free-text search on `GET /api/v1/events` (`q=`), over real HTTP, on the store the environment
 //! selects (SQLite by default).
 
-mod common;
+use crate::common;
 
 use common::{TestApp, event, get_events, names, spawn_app};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! default): every key in both directions, missing targets first when ascending, paging by cursor,
 //! and the errors that name `sort` and `cursor`.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, event, get_events, spawn_app};
 use serde_json::{Value, json};

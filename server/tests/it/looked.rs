@@ -3,7 +3,7 @@
 //! functions each become one "Audit Logs Viewed" / "Audit Log Event Viewed" event per distinct
 //! view and window, with who, from where and what they looked at; paging the same view adds none.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

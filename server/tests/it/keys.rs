@@ -3,7 +3,7 @@
 //! the key's last use is recorded, the secret itself is never stored, and keys made in the page
 //! are audited with their scopes.
 
-mod common;
+use crate::common;
 
 use app::accounts::{KeyScopes, Role};
 use common::{TestApp, spawn_app};

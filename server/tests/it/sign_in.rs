@@ -4,7 +4,7 @@
 //! failures are slowed down; a form from another site is refused; sign-out ends the session. The
 //! command line's user management is audited too, naming the operating-system user and host.
 
-mod common;
+use crate::common;
 
 use app::accounts::{Role, password};
 use app::events::query::{EventQuery, MAX_LIMIT};

@@ -1,6 +1,6 @@
 //! The read API and the server-rendered page, over real HTTP against a fresh SQLite file.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

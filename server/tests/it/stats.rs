@@ -2,7 +2,7 @@
 //! default, PostgreSQL with `AUDITLOG_TEST_BACKEND=postgres`): known events in, known counts,
 //! facet values and histogram bars out.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! The live tail's polling fallback, `GET /api/v1/events/poll`: what followed an id, in pages,
 //! and where to continue; against the real server on both stores.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use common::tail::{ids_of, ingest, named};

@@ -2,7 +2,7 @@
 //! own port with its own store (pools, writer, listener), as separate processes would have.
 //! Runs when `AUDITLOG_TEST_PG_URL` names a PostgreSQL server; says it was skipped otherwise.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::Duration;
