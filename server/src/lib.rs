@@ -21,10 +21,16 @@ use app::export::ExportLimits;
 use app::store::Store;
 use app::{App, shell};
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::extract::FromRef;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 use tower_http::trace::TraceLayer;
 
 /// How long a completed server export's file is kept unless configured.
@@ -54,6 +60,31 @@ pub struct AppState {
     pub reads: ReadAudit,
     /// The longest time range one read may span (none unless configured).
     pub read_limits: app::events::query::ReadLimits,
+    /// How long a client may take to send a request.
+    pub timeouts: HttpTimeouts,
+}
+
+/// How long a client may take to send a request: a slow client (a slowloris) holds a connection
+/// and its memory only this long.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpTimeouts {
+    /// From the connection's first byte, or the end of the previous request on it, to the end
+    /// of the request's head; a client slower than this is disconnected.
+    pub header: std::time::Duration,
+    /// The longest wait for the next piece of any request body (the request then fails).
+    pub body_idle: std::time::Duration,
+    /// The whole body of an ingest request (408 after it).
+    pub body: std::time::Duration,
+}
+
+impl Default for HttpTimeouts {
+    fn default() -> Self {
+        Self {
+            header: std::time::Duration::from_secs(10),
+            body_idle: std::time::Duration::from_secs(10),
+            body: std::time::Duration::from_secs(30),
+        }
+    }
 }
 
 impl AppState {
@@ -84,7 +115,13 @@ impl AppState {
             }),
             reads: ReadAudit::off(),
             read_limits: Default::default(),
+            timeouts: HttpTimeouts::default(),
         }
+    }
+
+    /// The same state with other limits on how long a client may take to send a request.
+    pub fn with_timeouts(self, timeouts: HttpTimeouts) -> Self {
+        Self { timeouts, ..self }
     }
 
     /// The same state with a longest time range for reads.
@@ -153,6 +190,7 @@ pub fn app(state: AppState) -> Router {
     let sessions = state.sessions;
     let reads = state.reads.clone();
     let read_limits = state.read_limits;
+    let body_idle = state.timeouts.body_idle;
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", api::router())
@@ -182,6 +220,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::gate,
         ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_idle))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -203,16 +242,52 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let store = state.store.clone();
     let live = state.live.clone();
-    let shutdown = async move {
-        shutdown.await;
-        live.close();
-    };
-    let served = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let header_timeout = state.timeouts.header;
+    let router = app(state);
+    // axum::serve sets no timer, so a request head could take forever: connections are served
+    // here instead, with the head's deadline, and each request learns its peer's address.
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = router
+            .clone()
+            .map_request(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req.map(axum::body::Body::new)
+            });
+        let conn = builder.serve_connection_with_upgrades(
+            TokioIo::new(stream),
+            TowerToHyperService::new(service),
+        );
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::trace!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    // The live streams end first: they would hold their connections open.
+    live.close();
+    graceful.shutdown().await;
     store.close().await;
-    served
+    Ok(())
 }

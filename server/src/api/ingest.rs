@@ -48,8 +48,16 @@ pub async fn ingest(
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    // The whole body within the deadline: a client trickling it (a slow body) is cut off.
+    let deadline = state.timeouts.body;
+    let bytes = tokio::time::timeout(deadline, axum::body::to_bytes(body, MAX_BODY_BYTES))
         .await
+        .map_err(|_| {
+            ApiError::RequestTimeout(format!(
+                "the request body did not arrive within {} s",
+                deadline.as_secs_f64()
+            ))
+        })?
         .map_err(|_| too_large())?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}"), None))?;

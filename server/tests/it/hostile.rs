@@ -6,6 +6,7 @@
 
 use crate::common;
 
+use app::store::testing::TestDatabase;
 use common::spawn_app;
 use serde_json::{Value, json};
 
@@ -217,4 +218,86 @@ async fn the_servers_log_holds_no_raw_line_breaks_from_input() {
         "{text}"
     );
     assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{text}");
+}
+
+/// A client that trickles its request (a slowloris, T10) is cut off at the configured deadline:
+/// a head sent a byte at a time loses its connection, a trickled ingest body gets 408 naming the
+/// deadline, and nothing is stored; a normal request on another connection is served meanwhile.
+#[tokio::test]
+async fn slow_clients_are_cut_off_at_their_deadlines() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let second = Duration::from_secs(1);
+    let app = common::spawn_app_configured(TestDatabase::from_env().await, |state| {
+        state.with_timeouts(server::HttpTimeouts {
+            header: second,
+            body_idle: Duration::from_secs(5),
+            body: second,
+        })
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+
+    // Reads until the server closes the connection (or 10 s pass); what it sent.
+    async fn until_closed(stream: &mut tokio::net::TcpStream) -> (Duration, String) {
+        let started = Instant::now();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while started.elapsed() < Duration::from_secs(10) {
+            match tokio::time::timeout(Duration::from_millis(250), stream.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+                Err(_) => {
+                    // Still open: trickle one more byte, as a slowloris does.
+                    if stream.write_all(b"a").await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        (
+            started.elapsed(),
+            String::from_utf8_lossy(&got).into_owned(),
+        )
+    }
+
+    // The head, a byte at a time: disconnected after the 1 s deadline, long before 10 s.
+    let mut head = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    head.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let (held, _) = until_closed(&mut head).await;
+    assert!(
+        held < Duration::from_secs(8),
+        "a trickled request head held its connection for {held:?}"
+    );
+
+    // An ingest body, a byte at a time: 408 naming the deadline, and the connection ends.
+    let mut body = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n[",
+        app.key
+    );
+    body.write_all(request.as_bytes()).await.unwrap();
+    // Meanwhile a normal request is served.
+    let (status, _) = post_raw(&app, serde_json::to_vec(&base()).unwrap()).await;
+    assert_eq!(status, 201);
+    let (held, answer) = until_closed(&mut body).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "a trickled body got: {answer:?}"
+    );
+    assert!(
+        answer.contains("did not arrive within 1 s"),
+        "the 408 names the deadline: {answer:?}"
+    );
+    assert!(held < Duration::from_secs(8), "held for {held:?}");
+    assert_eq!(
+        app.all_ids().await.len(),
+        1,
+        "only the normal request stored"
+    );
+    app.stop().await;
 }
