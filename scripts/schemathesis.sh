@@ -74,6 +74,7 @@ status=0
   --header "Authorization: Bearer $key" \
   --max-examples "$examples" \
   --report junit,har --report-dir "$reports" \
+  --generation-database "$target/schemathesis-examples" \
   "$@" || status=$?
 
 step "requests sent, by operation and status (from $reports)"
