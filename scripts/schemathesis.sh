@@ -68,6 +68,7 @@ done
 step "st run: every check, $examples examples per operation"
 reports="${ST_REPORT_DIR:-$target/schemathesis-report}"
 rm -rf "$reports"
+export ST_CACHE_DIR="$target/schemathesis-cache"
 status=0
 "$venv/bin/st" --config-file scripts/schemathesis.toml run \
   "http://127.0.0.1:$port/api/v1/openapi.json" \
