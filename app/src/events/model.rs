@@ -258,8 +258,15 @@ pub fn parse_time(v: &Value) -> Result<DateTime<Utc>, String> {
         Value::String(s) => DateTime::parse_from_rfc3339(s)
             .map_err(|_| format!("`{}` is not an RFC 3339 timestamp", clip(s)))?
             .timestamp_millis(),
+        // `1700000000000.0` is a whole number too (JSON does not tell integers from floats, and
+        // some encoders write every number with a point).
         Value::Number(n) => n
             .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                    .map(|f| f as i64)
+            })
             .ok_or_else(|| "timestamp must be whole epoch milliseconds".to_string())?,
         _ => return Err("timestamp must be RFC 3339 text or epoch milliseconds".into()),
     };

@@ -43,6 +43,21 @@ fn occurred_at_accepts_rfc3339_and_epoch_ms_and_keeps_ms() {
     );
 }
 
+/// Found by Schemathesis: `1795597200123.0` is whole epoch milliseconds, and was refused as not.
+#[test]
+fn occurred_at_accepts_whole_epoch_ms_written_with_a_point() {
+    let mut v = minimal();
+    v["occurred_at"] = json!(1_795_597_200_123.0_f64);
+    let e = parse_event(&v, now()).unwrap();
+    assert_eq!(e.body.occurred_at.timestamp_millis(), 1_795_597_200_123);
+    v["occurred_at"] = json!(1_795_597_200_123.5_f64);
+    let err = parse_event(&v, now()).unwrap_err();
+    assert_eq!(err.error, "timestamp must be whole epoch milliseconds");
+    v["occurred_at"] = json!(-5.0_f64);
+    let err = parse_event(&v, now()).unwrap_err();
+    assert!(err.error.contains("between 1970-01-01"), "{}", err.error);
+}
+
 #[test]
 fn occurred_at_more_than_five_minutes_ahead_is_rejected() {
     let mut v = minimal();

@@ -12,6 +12,7 @@
 use app::export::jobs::{ExportJob, ExportStatus, NewExport};
 use axum::Json;
 use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -27,7 +28,10 @@ const HISTORY: u32 = 200;
 /// The longest export name.
 const MAX_NAME: usize = 200;
 
+/// Unknown fields are refused, as in an event: they are usually typos (`formt`), and silently
+/// ignoring one would export something other than what was asked.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewExportBody {
     name: Option<String>,
     format: Option<String>,
@@ -42,10 +46,15 @@ fn bad(field: &str, error: impl Into<String>) -> ApiError {
 pub async fn create(
     State(state): State<AppState>,
     reader: Reader,
-    body: Result<Json<NewExportBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<NewExportBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let who = exporter(reader)?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text(), None))?;
+    let Json(body) = body.map_err(|e| match e {
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::UnsupportedMediaType("Content-Type must be application/json".into())
+        }
+        e => ApiError::BadRequest(e.body_text(), None),
+    })?;
     let name = body.name.unwrap_or_default().trim().to_string();
     if name.is_empty() || name.chars().count() > MAX_NAME {
         return Err(bad(

@@ -35,7 +35,23 @@ pub fn router() -> Router<AppState> {
         .route("/events/stream", get(stream::stream))
         .route("/events/poll", get(poll::poll))
         .route("/events/{id}", get(read::one))
+        .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
+}
+
+/// The OpenAPI document of this API (`openapi.json` beside this file), for clients and for
+/// schema-driven testing (`scripts/schemathesis.sh`). Needs no authentication: it says what the API
+/// is, not what it holds.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI,
+    )
 }
 
 /// What a caller wants to do with an API key: each needs the key's scope of that name.

@@ -101,6 +101,10 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<EventQuery, ApiError> {
         if params.insert(k.as_str(), v).is_some() {
             return Err(bad(k, format!("`{k}` is given more than once")));
         }
+        // No stored text holds one (ingest refuses them), and PostgreSQL refuses them in a query.
+        if v.contains('\0') {
+            return Err(bad(k, format!("`{k}` must not contain NUL characters")));
+        }
     }
     let filter = Filter::from_query(pairs).map_err(|e| {
         let field = e.field.unwrap_or_else(|| "f".into());
