@@ -2,14 +2,14 @@
 //! valid JSON, reachable without a key, and naming every route and method the API's router
 //! registers, so that it cannot silently fall behind the router.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
 /// The router's source: the routes are read from it, not listed again here.
-const ROUTER: &str = include_str!("../src/api/mod.rs");
+const ROUTER: &str = include_str!("../../src/api/mod.rs");
 
 /// Every `(path, method)` that `.route("…", get(…).post(…))` calls register in the router.
 fn routed() -> BTreeSet<(String, String)> {
@@ -155,7 +155,7 @@ async fn the_document_is_the_file_in_the_repository() {
         .await
         .unwrap();
     assert_eq!(served, server::api::OPENAPI);
-    assert_eq!(served, include_str!("../src/api/openapi.json"));
+    assert_eq!(served, include_str!("../../src/api/openapi.json"));
     app.stop().await;
 }
 
