@@ -10,6 +10,11 @@
 //!
 //! Run with `scripts/bench.sh` (or `cargo bench -p server --bench stream`); `BENCH_STORE=postgres`
 //! measures PostgreSQL; `BENCH_SECONDS` (default 20) sets the measured time per client count.
+//!
+//! Then backpressure (TRUST_TESTS T18): ingest at 2,000 events/s for `BENCH_T18_SECONDS` (default
+//! 60) with no stream client, then with 50 of which one never reads past its `ready` message;
+//! the ingest requests' latency of both runs, what the stuck client is told once it reads again,
+//! and the server's memory meanwhile.
 //! Results replace this benchmark's section of `BENCHMARKS.md`.
 
 use std::sync::OnceLock;
@@ -111,6 +116,52 @@ async fn main() -> anyhow::Result<()> {
         after as f64 / 1024.0,
     ));
     drop(idle);
+
+    let t18_seconds: u64 = std::env::var("BENCH_T18_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let t18 = Duration::from_secs(t18_seconds);
+    eprintln!("backpressure: {T18_RATE} events/s for {t18_seconds} s, no stream client…");
+    let mut alone = backpressure_run(&client, &server, &key, 0, t18).await?;
+    eprintln!("backpressure: the same with {T18_STREAMS} stream clients, one never reading…");
+    let mut crowded = backpressure_run(&client, &server, &key, T18_STREAMS, t18).await?;
+    let (a99, c99) = (
+        pct(&mut alone.latencies, 99.0),
+        pct(&mut crowded.latencies, 99.0),
+    );
+    let (a50, c50) = (
+        pct(&mut alone.latencies, 50.0),
+        pct(&mut crowded.latencies, 50.0),
+    );
+    let ratio = c99.as_secs_f64() / a99.as_secs_f64().max(1e-9);
+    rows.push_str(&format!(
+        "| T18: ingest request latency at {T18_RATE} events/s ({BATCH} per request) for {t18_seconds} s, no stream client: p50 / **p99** ({} requests, {} not 201) | {} / **{}** | |\n",
+        alone.latencies.len(),
+        alone.failed,
+        ms(a50),
+        ms(a99),
+    ));
+    rows.push_str(&format!(
+        "| T18: the same with {T18_STREAMS} stream clients, one of which never reads: p50 / **p99** ({} requests, {} not 201) | {} / **{}** ({:+.0} % at p99) | p99 within 10 % of the run without clients{} |\n",
+        crowded.latencies.len(),
+        crowded.failed,
+        ms(c50),
+        ms(c99),
+        (ratio - 1.0) * 100.0,
+        if ratio <= 1.10 { " ✓" } else { " ✗" },
+    ));
+    rows.push_str(&format!(
+        "| T18: the client that never read, once it reads again | {} | lagged or dropped with a notice |\n",
+        crowded.stuck,
+    ));
+    rows.push_str(&format!(
+        "| T18: server resident memory during each run: before → highest | {:.1} → {:.1} MiB without clients; {:.1} → {:.1} MiB with them | bounded |\n",
+        alone.rss_before as f64 / 1024.0,
+        alone.rss_peak as f64 / 1024.0,
+        crowded.rss_before as f64 / 1024.0,
+        crowded.rss_peak as f64 / 1024.0,
+    ));
     server.stop().await?;
 
     let name = if postgres { "PostgreSQL" } else { "SQLite" };
@@ -299,6 +350,139 @@ async fn latency_run(
         posted,
         fewest,
         skipped,
+    })
+}
+
+/// Events per second during the backpressure runs (T18), and the stream clients of the second.
+const T18_RATE: u64 = 2000;
+const T18_STREAMS: usize = 50;
+
+/// What one backpressure run saw.
+struct Backpressure {
+    /// Each ingest request's time to its answer.
+    latencies: Vec<Duration>,
+    /// Ingest requests not answered 201.
+    failed: usize,
+    /// What the client that never read was told once it read again (empty without clients).
+    stuck: String,
+    rss_before: u64,
+    rss_peak: u64,
+}
+
+/// Posts `T18_RATE` events/s for `duration` while `streams` clients are connected (all but one
+/// reading everything, one never reading), and times every ingest request.
+async fn backpressure_run(
+    client: &reqwest::Client,
+    server: &Server,
+    key: &str,
+    streams: usize,
+    duration: Duration,
+) -> anyhow::Result<Backpressure> {
+    let base = server.base.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for _ in 0..streams.saturating_sub(1) {
+        let resp = client
+            .get(format!("{base}/api/v1/events/stream"))
+            .bearer_auth(key)
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status() == 200, "stream answered {}", resp.status());
+        let mut reader = sse::SseReader::new(resp);
+        let stop = stop.clone();
+        readers.push(tokio::spawn(async move {
+            let mut frames = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                match tokio::time::timeout(Duration::from_millis(500), reader.next()).await {
+                    Ok(Some(_)) => frames += 1,
+                    Ok(None) => break,
+                    Err(_) => {}
+                }
+            }
+            frames
+        }));
+    }
+    let mut stuck = if streams > 0 {
+        open_idle(&base, key, 1).await?
+    } else {
+        Vec::new()
+    };
+    let rss_before = server.rss_kib()?;
+    let mut rss_peak = rss_before;
+    let mut ticker = tokio::time::interval(Duration::from_millis(BATCH * 1000 / T18_RATE));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut last_sample = started;
+    let mut posts = tokio::task::JoinSet::new();
+    while started.elapsed() < duration {
+        ticker.tick().await;
+        if last_sample.elapsed() >= Duration::from_secs(1) {
+            rss_peak = rss_peak.max(server.rss_kib()?);
+            last_sample = Instant::now();
+        }
+        let body: Vec<Value> = (0..BATCH).map(|_| stamped()).collect();
+        let req = client
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(key)
+            .json(&body);
+        posts.spawn(async move {
+            let sent = Instant::now();
+            let ok = req.send().await.map(|r| r.status() == 201).unwrap_or(false);
+            (sent.elapsed(), ok)
+        });
+    }
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    while let Some(done) = posts.join_next().await {
+        let (took, ok) = done?;
+        latencies.push(took);
+        failed += usize::from(!ok);
+    }
+    rss_peak = rss_peak.max(server.rss_kib()?);
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await?;
+    }
+    // The stuck client reads again: first what the socket buffers held, then what the server says.
+    let stuck = match stuck.pop() {
+        None => String::new(),
+        Some(mut s) => {
+            let mut tail = String::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut read = 0usize;
+            let until = Instant::now() + Duration::from_secs(20);
+            loop {
+                if Instant::now() > until {
+                    break "still connected 20 s later, no notice".to_string();
+                }
+                match tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await {
+                    Ok(Ok(0)) | Ok(Err(_)) => {
+                        break format!("disconnected by the server after {read} bytes");
+                    }
+                    Ok(Ok(n)) => {
+                        read += n;
+                        tail.push_str(&String::from_utf8_lossy(&buf[..n]));
+                        if let Some(at) = tail.find("event: skipped") {
+                            let notice: String =
+                                tail[at..].lines().take(3).collect::<Vec<_>>().join(" ");
+                            break format!(
+                                "read {read} bytes of buffered events, then the notice `{notice}`"
+                            );
+                        }
+                        let keep = tail.len().saturating_sub(256);
+                        tail.drain(..tail.floor_char_boundary(keep));
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+    };
+    Ok(Backpressure {
+        latencies,
+        failed,
+        stuck,
+        rss_before,
+        rss_peak,
     })
 }
 
