@@ -6,6 +6,11 @@
 //! the whole store. The store first gets `BENCH_EVENTS` demo events (default 1,000,000) over the
 //! demo's 400 days. `BENCH_STORE=postgres` measures PostgreSQL. Results replace this benchmark's
 //! section of `BENCHMARKS.md`.
+//!
+//! Then TRUST_TESTS T19: a filtered CSV export (`outcome is success`) while another client keeps
+//! ingesting demo events (back-dated over the same 400 days, so they land all over the range being
+//! read); the export must hold exactly the view's events up to its `X-Chain-Through` (counted
+//! afterwards with SQL), and the server's memory is sampled meanwhile.
 
 use std::time::Instant;
 
@@ -82,6 +87,94 @@ async fn main() -> anyhow::Result<()> {
             order = if sort == "-seq" { "Seq" } else { "time" },
         ));
     }
+
+    // T19: a filtered export while ingest continues.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ingest = {
+        let (client, base, key, stop) = (
+            client.clone(),
+            server.base.clone(),
+            key.clone(),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            let mut generator = server::demo::Generator::new(99, chrono::Utc::now());
+            let mut posted = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let batch: Vec<_> = (0..100).map(|_| generator.next_event()).collect();
+                let resp = client
+                    .post(format!("{base}/api/v1/events"))
+                    .bearer_auth(&key)
+                    .json(&batch)
+                    .send()
+                    .await?;
+                anyhow::ensure!(resp.status() == 201, "ingest answered {}", resp.status());
+                posted += 100;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            anyhow::Ok(posted)
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let before = server.rss_kib()?;
+    let mut peak = before;
+    let started = Instant::now();
+    let resp = client
+        .get(format!(
+            "{}/api/v1/events/export?format=csv&start=0&f=outcome:is:success",
+            server.base
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status() == 200, "export answered {}", resp.status());
+    let through: i64 = resp
+        .headers()
+        .get("x-chain-through")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no x-chain-through"))?;
+    let mut resp = resp;
+    let (mut lines, mut last_sample) = (0u64, Instant::now());
+    while let Some(chunk) = resp.chunk().await? {
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        if last_sample.elapsed().as_millis() >= 250 {
+            peak = peak.max(server.rss_kib()?);
+            last_sample = Instant::now();
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    peak = peak.max(server.rss_kib()?);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let posted = ingest.await??;
+    let exported = lines - 1;
+    let sql = "SELECT count(*) FROM events WHERE outcome = 'success' AND id <= $1";
+    let expected: i64 = if postgres {
+        let pool = sqlx::PgPool::connect(&db.url).await?;
+        sqlx::query_scalar(sql)
+            .bind(through)
+            .fetch_one(&pool)
+            .await?
+    } else {
+        let pool = sqlx::SqlitePool::connect(&db.url).await?;
+        sqlx::query_scalar(sql)
+            .bind(through)
+            .fetch_one(&pool)
+            .await?
+    };
+    eprintln!(
+        "  T19: {exported} rows exported in {secs:.1} s, count through #{through} = {expected}; {posted} events posted meanwhile; RSS {before} → {peak} KiB"
+    );
+    anyhow::ensure!(
+        u64::try_from(expected)? == exported,
+        "the export held {exported} rows; the view through #{through} holds {expected}"
+    );
+    rows.push_str(&format!(
+        "| T19: csv of `outcome is success` while another client ingests back-dated events ({posted} posted during it) | {exported} rows in {secs:.1} s = **{:.0} rows/s**; `COUNT(*)` of the view through `X-Chain-Through` #{through}: **{expected}** (equal) | server resident set {:.1} MiB before, **{:.1} MiB** at most during (sampled every 0.25 s) |\n",
+        exported as f64 / secs,
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0,
+    ));
     server.stop().await?;
 
     let name = if postgres { "PostgreSQL" } else { "SQLite" };

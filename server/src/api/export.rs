@@ -138,8 +138,11 @@ pub async fn export(
     let limits = state.export;
     let mut p = parse_params(&pairs, &state, limits)?;
     p.query.scope = reader.scope;
-    let rows = check_rows(&state.store, &p.query, p.format, limits).await?;
+    // The chain head first: the export holds the view's events up to it and no later one, so
+    // what it holds is the view as of that event, whatever arrives while it streams.
     let chain = ChainNote::now(&state.store).await?;
+    let through = chain.as_ref().map_or(0, |note| note.through);
+    let rows = check_rows(&state.store, &p.query, p.format, limits).await?;
     let audit = Audit {
         store: state.store.clone(),
         who,
@@ -162,7 +165,7 @@ pub async fn export(
         p.format.as_str(),
     );
     let report = report("Audit Logs export", &p.query);
-    let body = Body::from_stream(pages(p.query, p.bom, report, audit));
+    let body = Body::from_stream(pages(p.query, through, p.bom, report, audit));
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -223,6 +226,7 @@ pub(super) async fn check_rows(
 /// the export when the stream ends (complete, failed or abandoned by the client).
 fn pages(
     query: EventQuery,
+    through: i64,
     bom: bool,
     report: Report,
     audit: Audit,
@@ -234,7 +238,7 @@ fn pages(
     let encoder = Encoder::new(audit.format, report, &mut head);
     futures::stream::unfold(
         (Some((query, encoder)), head, audit),
-        |(state, mut out, mut audit)| async move {
+        move |(state, mut out, mut audit)| async move {
             let (mut q, mut encoder) = state?;
             let page = match audit.store.list(&q).await {
                 Ok(page) => page,
@@ -245,8 +249,15 @@ fn pages(
                 }
             };
             out.reserve(page.events.len() * 256);
-            encoder.page(&page.events, &mut out);
-            audit.rows += page.events.len() as u64;
+            // Events stored after the export began are not part of it (ids follow commit order).
+            let held = if page.events.iter().all(|e| e.id <= through) {
+                std::borrow::Cow::Borrowed(&page.events[..])
+            } else {
+                let held = page.events.iter().filter(|e| e.id <= through).cloned();
+                std::borrow::Cow::Owned(held.collect::<Vec<_>>())
+            };
+            encoder.page(&held, &mut out);
+            audit.rows += held.len() as u64;
             let next = match (page.next_cursor, page.events.last()) {
                 (Some(_), Some(last)) => {
                     q.cursor = Some(Cursor::after(last, q.sort));
