@@ -57,6 +57,9 @@ fn connect_options(path: &str) -> Result<SqliteConnectOptions, StoreError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
+        // Once the log starts over, its file is cut back to this size (otherwise it keeps the
+        // largest size it ever reached).
+        .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string())
         .foreign_keys(true))
 }
 
@@ -192,7 +195,14 @@ struct Writer {
     feed: broadcast::Sender<Committed>,
     /// The chain value after the newest stored event (see `store::chain`).
     head: [u8; 32],
+    /// When the write-ahead log's length was last looked at.
+    wal_checked: std::time::Instant,
 }
+
+/// Bytes of write-ahead log kept on disk once it starts over.
+const JOURNAL_SIZE_LIMIT: i64 = 64 << 20;
+/// Frames (pages) of write-ahead log above which the writer waits for readers to let it start over.
+const WAL_RESTART_FRAMES: i64 = if cfg!(test) { 2_000 } else { 16_384 };
 
 /// Rows per multi-row INSERT: 25 columns each, well under SQLite's 32,766 bound parameters.
 const INSERT_CHUNK: usize = 200;
@@ -211,6 +221,7 @@ impl Writer {
             last_purge_ms: 0,
             feed,
             head,
+            wal_checked: std::time::Instant::now(),
         })
     }
 
@@ -248,6 +259,7 @@ impl Writer {
                     for (job, outcome) in jobs.into_iter().zip(outcomes) {
                         let _ = job.reply.send(Ok(outcome));
                     }
+                    self.bound_wal().await;
                 }
                 Err(e) => {
                     tracing::error!(error = %e, requests = jobs.len(), "group commit failed");
@@ -267,6 +279,52 @@ impl Writer {
             }
         }
         let _ = self.conn.close().await;
+    }
+
+    /// Keeps the write-ahead log from growing without bound. SQLite's own checkpoints copy the log
+    /// into the database but start it over only at a moment when no reader is using it; readers
+    /// that keep starting (an export paging through a million events, live tails) leave no such
+    /// moment while events keep arriving, and the log grew by gigabytes in minutes. At most once
+    /// a second, once it is longer than [`WAL_RESTART_FRAMES`], the writer copies it all and
+    /// waits (up to a second) for the readers still on it to finish; new readers then read the
+    /// database itself, and the log starts over and is cut to [`JOURNAL_SIZE_LIMIT`].
+    async fn bound_wal(&mut self) {
+        if self.wal_checked.elapsed() < Duration::from_secs(1) && !cfg!(test) {
+            return;
+        }
+        self.wal_checked = std::time::Instant::now();
+        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut self.conn)
+            .await;
+        let Ok((_, frames, _)) = passive else {
+            return;
+        };
+        if frames <= WAL_RESTART_FRAMES {
+            return;
+        }
+        let started = std::time::Instant::now();
+        // Ingest waits meanwhile: a second at most, then it goes on and tries again later.
+        let _ = sqlx::query("PRAGMA busy_timeout = 1000")
+            .execute(&mut self.conn)
+            .await;
+        let truncated = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut self.conn)
+            .await;
+        let _ = sqlx::query("PRAGMA busy_timeout = 10000")
+            .execute(&mut self.conn)
+            .await;
+        match truncated {
+            Ok((0, _, _)) => tracing::debug!(
+                frames,
+                ms = started.elapsed().as_millis() as u64,
+                "write-ahead log started over"
+            ),
+            Ok(_) => tracing::info!(
+                frames,
+                "write-ahead log still in use by a reader; trying again in a second"
+            ),
+            Err(e) => tracing::warn!(error = %e, "write-ahead log checkpoint failed"),
+        }
     }
 
     async fn commit_group(&mut self, jobs: &[WriteJob]) -> Result<Vec<AppendOutcome>, sqlx::Error> {
@@ -611,5 +669,56 @@ mod tests {
         }
         assert_eq!(covered, stored);
         store.close().await;
+    }
+
+    /// Readers that keep overlapping (an export's pages, live tails) never leave SQLite a moment
+    /// to start the write-ahead log over by itself; the writer waits for them, so the log stays
+    /// short however long they go on.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_write_ahead_log_stays_short_under_overlapping_readers() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::time::Duration;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal.db");
+        let store = super::SqliteStore::open(path.to_str().unwrap())
+            .await
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut readers = Vec::new();
+        // Two readers, each holding a read transaction for 40 ms, 20 ms apart: one is always on.
+        for offset in [0u64, 20] {
+            let (pool, stop) = (store.pool.clone(), stop.clone());
+            readers.push(tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(offset)).await;
+                while !stop.load(Ordering::Relaxed) {
+                    let mut tx = pool.begin().await.unwrap();
+                    let _: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+                        .fetch_one(&mut *tx)
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_millis(40)).await;
+                    tx.commit().await.unwrap();
+                }
+            }));
+        }
+        let names: Vec<String> = (0..500).map(|i| format!("Event {i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        for _ in 0..40 {
+            store.append(request(&names, None)).await.unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+        for r in readers {
+            r.await.unwrap();
+        }
+        let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert!(
+            frames < 2 * super::WAL_RESTART_FRAMES,
+            "the write-ahead log holds {frames} frames after 20,000 events"
+        );
     }
 }
