@@ -241,13 +241,7 @@ async fn latency_run(
     let measure_from = now_us() + i64::try_from(WARM_UP.as_micros())?;
     let mut readers = Vec::new();
     for _ in 0..clients {
-        let resp = client
-            .get(format!("{base}/api/v1/events/stream"))
-            .bearer_auth(key)
-            .send()
-            .await?;
-        anyhow::ensure!(resp.status() == 200, "stream answered {}", resp.status());
-        let mut reader = sse::SseReader::new(resp);
+        let mut reader = open_stream(client, base, key).await?;
         let ready = reader
             .next()
             .await
@@ -353,6 +347,21 @@ async fn latency_run(
     })
 }
 
+/// A client of `GET /api/v1/events/stream`, answered 200.
+async fn open_stream(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+) -> anyhow::Result<sse::SseReader> {
+    let resp = client
+        .get(format!("{base}/api/v1/events/stream"))
+        .bearer_auth(key)
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status() == 200, "stream answered {}", resp.status());
+    Ok(sse::SseReader::new(resp))
+}
+
 /// Events per second during the backpressure runs (T18), and the stream clients of the second.
 const T18_RATE: u64 = 2000;
 const T18_STREAMS: usize = 50;
@@ -382,13 +391,7 @@ async fn backpressure_run(
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut readers = Vec::new();
     for _ in 0..streams.saturating_sub(1) {
-        let resp = client
-            .get(format!("{base}/api/v1/events/stream"))
-            .bearer_auth(key)
-            .send()
-            .await?;
-        anyhow::ensure!(resp.status() == 200, "stream answered {}", resp.status());
-        let mut reader = sse::SseReader::new(resp);
+        let mut reader = open_stream(client, &base, key).await?;
         let stop = stop.clone();
         readers.push(tokio::spawn(async move {
             let mut frames = 0usize;
