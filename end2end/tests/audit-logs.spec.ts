@@ -1,6 +1,5 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, postEvents } from "./helpers";
 
-import { postEvents } from "./helpers";
 
 function event(name: string, minutesAgo: number, i: number) {
   return {

@@ -1,8 +1,7 @@
 // Signs in as the Owner through the sign-in page and keeps the session for the journeys.
-import { expect, test as setup } from "@playwright/test";
+import { expect, test as setup, signIn } from "./helpers";
 
 import { ownerState } from "../playwright.config";
-import { signIn } from "./helpers";
 
 setup("sign in as the Owner", async ({ page }) => {
   await signIn(page, "e2e-owner");

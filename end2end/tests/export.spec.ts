@@ -2,9 +2,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 
-import { expect, test } from "@playwright/test";
+import { expect, test, apiKey, postEvents } from "./helpers";
 
-import { apiKey, postEvents } from "./helpers";
 
 /** RFC 4180: quoted fields may hold commas, doubled quotes and line breaks; records end in CRLF. */
 function parseCsv(text: string): string[][] {

@@ -1,6 +1,37 @@
 // What the browser journeys share: the API key scripts/e2e.sh created, posting events through the
 // API, and collecting a page's errors.
-import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, test as base, type APIRequestContext, type Page } from "@playwright/test";
+
+export { expect };
+
+/** Waits until the wasm has hydrated the page, when the page has any (the sign-in page has none):
+ * a click or a keystroke before that would be lost. */
+export async function hydrated(page: Page) {
+  await page.waitForFunction(
+    () =>
+      document.documentElement.hasAttribute("data-hydrated") ||
+      !document.querySelector('script[type="module"]'),
+  );
+}
+
+/** Playwright's `test`, whose page waits for hydration after every goto and reload. */
+export const test = base.extend({
+  page: async ({ page }, use) => {
+    const goto = page.goto.bind(page);
+    const reload = page.reload.bind(page);
+    page.goto = async (...args: Parameters<Page["goto"]>) => {
+      const response = await goto(...args);
+      await hydrated(page);
+      return response;
+    };
+    page.reload = async (...args: Parameters<Page["reload"]>) => {
+      const response = await reload(...args);
+      await hydrated(page);
+      return response;
+    };
+    await use(page);
+  },
+});
 
 export const apiKey = process.env.E2E_API_KEY!;
 

@@ -1,8 +1,7 @@
 import { execFileSync } from "node:child_process";
 
-import { expect, test } from "@playwright/test";
+import { expect, test, collectErrors, postEvents } from "./helpers";
 
-import { collectErrors, postEvents } from "./helpers";
 
 /** Runs SQL on the server's SQLite file directly, as someone with access to the file could. */
 function sqlite(sql: string) {

@@ -1,6 +1,5 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, collectErrors, postEvents } from "./helpers";
 
-import { collectErrors, postEvents } from "./helpers";
 
 function event(name: string, i: number, minutesAgo = 0) {
   return {

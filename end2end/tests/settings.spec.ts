@@ -1,6 +1,5 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, collectErrors } from "./helpers";
 
-import { collectErrors } from "./helpers";
 
 test("an Owner creates an API key in the page, a service uses it, and revoking it locks the service out", async ({
   page,

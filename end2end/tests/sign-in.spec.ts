@@ -1,6 +1,5 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, apiKey, postEvents, signIn } from "./helpers";
 
-import { apiKey, postEvents, signIn } from "./helpers";
 
 // Each journey here starts signed out, whatever the project's default session.
 test.use({ storageState: { cookies: [], origins: [] } });
