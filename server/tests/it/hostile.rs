@@ -7,7 +7,7 @@
 use crate::common;
 
 use app::store::testing::TestDatabase;
-use common::spawn_app;
+use common::{post_raw, spawn_app};
 use serde_json::{Value, json};
 
 fn base() -> Value {
@@ -15,20 +15,6 @@ fn base() -> Value {
         "event": "Hostile", "category": "Tests", "action": "sent",
         "actor": {"id": "usr_h", "name": "H", "type": "user"}
     })
-}
-
-async fn post_raw(app: &common::TestApp, body: Vec<u8>) -> (u16, Value) {
-    let resp = app
-        .client
-        .post(app.url("/api/v1/events"))
-        .bearer_auth(&app.key)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test]

@@ -252,17 +252,8 @@ async fn whole_epoch_milliseconds_with_a_point_are_accepted() {
     let app = common::spawn_app().await;
     let body = r#"{"event": "Login", "category": "Auth", "action": "login",
                    "actor": {"id": "u1", "type": "user"}, "occurred_at": 1199666041000.0}"#;
-    let resp = app
-        .client
-        .post(app.url("/api/v1/events"))
-        .bearer_auth(&app.key)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let answer: Value = resp.json().await.unwrap();
+    let (status, answer) = common::post_raw(&app, body).await;
+    assert_eq!(status, 201);
     let id = answer["results"][0]["id"].as_i64().unwrap();
     let event: Value = app
         .client

@@ -285,3 +285,19 @@ pub async fn names(app: &TestApp, pairs: &[(&str, &str)]) -> Vec<String> {
         .map(|e| e["event"].as_str().expect("event").to_string())
         .collect()
 }
+
+/// Posts `body` to the ingest route as JSON, byte for byte; the status and the JSON answer (null
+/// when the answer is not JSON).
+pub async fn post_raw(app: &TestApp, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    let resp = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
