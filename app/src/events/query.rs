@@ -108,8 +108,10 @@ pub enum Dir {
     Desc,
 }
 
-/// The list's order: by `key`, then by `id` in the same direction, so the order is total and a
-/// keyset cursor can name a position in it. The default is newest first.
+/// The list's order: by `key`, then (for a column) by time, then by `id`, all in the same
+/// direction, so the order is total and a keyset cursor can name a position in it. Rows with the
+/// same value come in time order, which is also what lets one index serve both a column's sort
+/// and "value is X, newest first". The default is newest first.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Sort {
     pub key: SortKey,
@@ -157,16 +159,19 @@ pub enum SortValue {
     Text(String),
 }
 
-/// A position in a sorted list: the sort, and the last row of the previous page (its sort value
-/// and id).
+/// A position in a sorted list: the sort, and the last row of the previous page (its sort value,
+/// time and id).
 ///
-/// Keyset pagination on `(value, id)`: unlike OFFSET it costs the same on page 1,000 as on page 1,
+/// Keyset pagination on `(value, time, id)` (`(time, id)` and `(id)` for those sorts): unlike OFFSET it costs the same on page 1,000 as on page 1,
 /// and rows arriving while a reader pages never shift or repeat what it sees. A cursor is only
 /// valid for the sort it was issued for; [`EventQuery::check_cursor`] refuses it otherwise.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub sort: Sort,
     pub value: SortValue,
+    /// The row's `occurred_at` in epoch milliseconds: the tie-breaker between rows with the same
+    /// value under a column sort.
+    pub time: i64,
     pub id: i64,
 }
 
@@ -176,12 +181,13 @@ impl Cursor {
         Self {
             sort,
             value: sort.key.value_of(event),
+            time: event.body.occurred_at.timestamp_millis(),
             id: event.id,
         }
     }
 
-    /// The opaque text form handed to clients: base64 of `v2:<key>:<asc|desc>:<id>:<value>`. The
-    /// value comes last so that it may contain `:`.
+    /// The opaque text form handed to clients: base64 of
+    /// `v3:<key>:<asc|desc>:<id>:<time>:<value>`. The value comes last so that it may contain `:`.
     pub fn encode(&self) -> String {
         let value = match &self.value {
             SortValue::Int(n) => n.to_string(),
@@ -192,11 +198,12 @@ impl Cursor {
             Dir::Desc => "desc",
         };
         let key = self.sort.key.as_str();
-        URL_SAFE_NO_PAD.encode(format!("v2:{key}:{dir}:{}:{value}", self.id))
+        URL_SAFE_NO_PAD.encode(format!("v3:{key}:{dir}:{}:{}:{value}", self.id, self.time))
     }
 
-    /// Reads [`Cursor::encode`]'s form, and the `v1:<ms>:<id>` cursors of the newest-first order
-    /// that servers issued before sorting existed.
+    /// Reads [`Cursor::encode`]'s form; the `v1:<ms>:<id>` cursors of the newest-first order that
+    /// servers issued before sorting existed; and `v2:<key>:<dir>:<id>:<value>` cursors (before
+    /// column sorts broke ties by time) of the sorts whose order has not changed, time and seq.
     pub fn decode(text: &str) -> Result<Self, QueryError> {
         let bad = || QueryError::new("cursor", "cursor is not one this server issued");
         let raw = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
@@ -207,19 +214,21 @@ impl Cursor {
             return Ok(Self {
                 sort: Sort::default(),
                 value: SortValue::Int(int(ms)?),
+                time: int(ms)?,
                 id: int(id)?,
             });
         }
-        let mut parts = raw.splitn(5, ':');
-        let (Some("v2"), Some(key), Some(dir), Some(id), Some(value)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let (version, rest) = raw.split_once(':').ok_or_else(bad)?;
+        let mut parts = rest.splitn(if version == "v3" { 5 } else { 4 }, ':');
+        let (Some(key), Some(dir), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad());
         };
+        let time = match version {
+            "v3" => Some(int(parts.next().ok_or_else(bad)?)?),
+            "v2" => None,
+            _ => return Err(bad()),
+        };
+        let value = parts.next().ok_or_else(bad)?;
         let key = SortKey::parse(key).ok_or_else(bad)?;
         let dir = match dir {
             "asc" => Dir::Asc,
@@ -231,9 +240,21 @@ impl Cursor {
         } else {
             SortValue::Text(value.to_string())
         };
+        let time = match (time, key, &value) {
+            (Some(t), _, _) => t,
+            (None, SortKey::Time, SortValue::Int(ms)) => *ms,
+            (None, SortKey::Seq, _) => 0,
+            (None, _, _) => {
+                return Err(QueryError::new(
+                    "cursor",
+                    "cursor was issued by an earlier version of this server; ask for the first page again",
+                ));
+            }
+        };
         Ok(Self {
             sort: Sort { key, dir },
             value,
+            time,
             id: int(id)?,
         })
     }
@@ -394,16 +415,19 @@ mod tests {
             Cursor {
                 sort: Sort::default(),
                 value: SortValue::Int(1_764_061_200_123),
+                time: 1_764_061_200_123,
                 id: 42,
             },
             Cursor {
                 sort: Sort::new(SortKey::Target, Dir::Asc),
                 value: SortValue::Text("a:b:c Ünï".into()),
+                time: -5,
                 id: 7,
             },
             Cursor {
                 sort: Sort::new(SortKey::Ip, Dir::Desc),
                 value: SortValue::Text(String::new()),
+                time: 1_700_000_000_000,
                 id: 1,
             },
         ];
@@ -437,6 +461,19 @@ mod tests {
         assert_eq!(c.id, 42);
     }
 
+    /// Cursors issued before column sorts broke ties by time: those of the time and seq orders
+    /// go on; those of a column sort ask for the first page again rather than skip rows.
+    #[test]
+    fn v2_cursors_go_on_where_the_order_is_unchanged() {
+        let c = Cursor::decode(&URL_SAFE_NO_PAD.encode("v2:time:asc:42:1764061200123")).unwrap();
+        assert_eq!((c.time, c.id), (1_764_061_200_123, 42));
+        let c = Cursor::decode(&URL_SAFE_NO_PAD.encode("v2:seq:desc:42:42")).unwrap();
+        assert_eq!((c.sort.key, c.id), (SortKey::Seq, 42));
+        let err = Cursor::decode(&URL_SAFE_NO_PAD.encode("v2:user:asc:42:Ada")).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("cursor"));
+        assert!(err.error.contains("first page"), "{}", err.error);
+    }
+
     #[test]
     fn sort_params_round_trip_and_bad_ones_name_sort() {
         for key in SortKey::ALL {
@@ -464,6 +501,7 @@ mod tests {
         let c = Cursor {
             sort: Sort::new(SortKey::Event, Dir::Asc),
             value: SortValue::Text("Login".into()),
+            time: 0,
             id: 3,
         };
         let mut q = EventQuery {

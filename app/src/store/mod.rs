@@ -54,6 +54,8 @@ mod sort_tests;
 mod sqlite;
 mod sqlite_chain;
 mod sqlite_ip;
+#[cfg(test)]
+mod sqlite_plan_tests;
 mod sqlite_search;
 mod stats;
 pub mod verify;

@@ -99,7 +99,7 @@ impl EventRow {
     }
 }
 
-/// The keyset list query for `q`: in the order `q.sort` on `(sort expression, id)` (see
+/// The keyset list query for `q`: in the order `q.sort` on `(sort expression, occurred_at, id)` (see
 /// [`sort_sql`]), one row more than the page size so that [`into_page`] can tell whether a next page
 /// exists without a count.
 ///

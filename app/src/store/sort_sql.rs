@@ -1,8 +1,11 @@
 //! The ORDER BY and the keyset condition of the list query for every [`Sort`], on SQLite and
 //! PostgreSQL.
 //!
-//! Every order is `(sort expression, id)` in one direction, so it is total and a cursor (the last
-//! row's value and id) names a position in it. Two rules make both stores return the same order,
+//! Every order is `(sort expression, occurred_at, id)` in one direction (`(occurred_at, id)` for
+//! time, `id` for seq), so it is total and a cursor (the last row's value, time and id) names a
+//! position in it. Ties in time order let each column's index `(expression, occurred_at, id)`
+//! serve two things: the list sorted by that column, and "column is X" sorted by time (a facet
+//! click), which reads one value's rows in time order instead of sorting all of them. Two rules make both stores return the same order,
 //! which `store::sort_tests` checks against a Rust reference on both:
 //! - NULL is the empty string: target and IP are sorted as `COALESCE(col, '')`, in ORDER BY and in
 //!   the cursor comparison alike, so NULLS FIRST/LAST (which differ between the two) never arise.
@@ -11,8 +14,9 @@
 //!   text expression carries `COLLATE "C"`, whatever the database's default collation. For UTF-8
 //!   that is also Rust's `str` order.
 //!
-//! The expressions are spelled exactly as in the indexes of migration `0004_sort.sql`, so the
-//! planners match them to an index and walk it in order instead of sorting.
+//! The expressions are spelled exactly as in the sort indexes (`0014_sort_time.sql` on SQLite,
+//! `0011_sort_time.sql` on PostgreSQL), so the planners match them to an index and walk it in
+//! order instead of sorting.
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
@@ -51,8 +55,9 @@ pub(super) fn time_column(sort: Sort, d: Dialect) -> &'static str {
     }
 }
 
-/// Appends ` AND <the rows after the cursor>`: `(expr, id) < (value, id)` when descending, `>`
-/// when ascending. Seq is `id` alone. The caller has checked that the cursor belongs to `sort`.
+/// Appends ` AND <the rows after the cursor>`: `(expr, occurred_at, id) < (value, time, id)` when
+/// descending, `>` when ascending; `(occurred_at, id)` for time and `id` alone for seq. The caller
+/// has checked that the cursor belongs to `sort`.
 pub(super) fn push_after<'a, DB>(
     sql: &mut QueryBuilder<'a, DB>,
     sort: Sort,
@@ -82,15 +87,16 @@ pub(super) fn push_after<'a, DB>(
             });
         push_value(sql, cursor.value.clone());
     }
-    // A row-value comparison: PostgreSQL starts its index scan exactly at the cursor. SQLite
-    // starts at the first column's value and skips the rest of that value's rows (the second
-    // index column is the rowid, which its row-value range does not extend to).
-    sql.push(" AND (")
-        .push(expression(sort.key, d))
-        .push(", id)")
-        .push(op)
-        .push("(");
+    // A row-value comparison: both stores start their index scan at the cursor.
+    sql.push(" AND (").push(expression(sort.key, d));
+    if sort.key != SortKey::Time {
+        sql.push(", occurred_at");
+    }
+    sql.push(", id)").push(op).push("(");
     push_value(sql, cursor.value.clone());
+    if sort.key != SortKey::Time {
+        sql.push(", ").push_bind(cursor.time);
+    }
     sql.push(", ").push_bind(cursor.id).push(")");
 }
 
@@ -106,7 +112,8 @@ where
     };
 }
 
-/// Appends ` ORDER BY <expr> <dir>, id <dir>`.
+/// Appends ` ORDER BY <expr> <dir>, occurred_at <dir>, id <dir>` (without the time for the time
+/// and seq orders).
 pub(super) fn push_order<DB: Database>(sql: &mut QueryBuilder<'_, DB>, sort: Sort, d: Dialect) {
     let dir = match sort.dir {
         Dir::Asc => "ASC",
@@ -118,6 +125,9 @@ pub(super) fn push_order<DB: Database>(sql: &mut QueryBuilder<'_, DB>, sort: Sor
             .push(" ")
             .push(dir)
             .push(", ");
+    }
+    if !matches!(sort.key, SortKey::Seq | SortKey::Time) {
+        sql.push("occurred_at ").push(dir).push(", ");
     }
     sql.push("id ").push(dir);
 }

@@ -2,7 +2,7 @@
 //! values, shared milliseconds) in a real store, random sort, direction, time range and filter,
 //! followed page by small page through the cursors. The concatenated pages must equal a Rust
 //! reference order exactly: the key's value (missing target or IP as "", text compared bytewise, as
-//! Rust's `str` does), then id, in the chosen direction. Also: paging while new events arrive
+//! Rust's `str` does), then (for a column) the time, then id, in the chosen direction. Also: paging while new events arrive
 //! returns each earlier event exactly once. Runs on SQLite always and on PostgreSQL when
 //! `AUDITLOG_TEST_PG_URL` is set.
 
@@ -74,8 +74,13 @@ fn expected(events: &[Event], q: &EventQuery) -> Vec<i64> {
         .filter(|e| in_range(e, q) && q.filter.matches(e))
         .collect();
     hits.sort_by(|a, b| {
-        let ka = (reference_value(a, q.sort.key), a.id);
-        let kb = (reference_value(b, q.sort.key), b.id);
+        // Ties by time, then id; time and seq need no tie-breaker beyond the id.
+        let time = |e: &Event| match q.sort.key {
+            SortKey::Time | SortKey::Seq => 0,
+            _ => e.body.occurred_at.timestamp_millis(),
+        };
+        let ka = (reference_value(a, q.sort.key), time(a), a.id);
+        let kb = (reference_value(b, q.sort.key), time(b), b.id);
         match q.sort.dir {
             Dir::Asc => ka.cmp(&kb),
             Dir::Desc => kb.cmp(&ka),

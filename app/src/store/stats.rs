@@ -13,7 +13,8 @@
 //!   calendar buckets ([`Bucket::floor`]), which keeps the calendar out of SQL entirely.
 //!
 //! Index use (see `migrations/*/0001_events.sql`): a view with a time range scans `events_time`
-//! (`occurred_at DESC, id DESC`) over that range, or `events_event_time` when it names an event;
+//! (`occurred_at DESC, id DESC`) over that range, or the event index (`events_event_time`, on
+//! SQLite `events_sort_event`) when it names an event;
 //! on PostgreSQL the range also prunes the monthly partitions. The filter is evaluated on those
 //! rows. The data's time bounds for All Time are `MIN`/`MAX` of `occurred_at`, one index probe each.
 
