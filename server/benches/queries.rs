@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let last_30 = (now - chrono::Duration::days(30)).timestamp_millis();
 
-    let shapes: [(&str, &str); 9] = [
+    let shapes: [(&str, &str); 11] = [
         ("no filter", ""),
         ("one \"is\" (event is Login)", "&f=event:is:Login"),
         ("\"is not\" (event is not Login)", "&f=event:is_not:Login"),
@@ -55,6 +55,11 @@ async fn main() -> anyhow::Result<()> {
         ),
         ("free text (q=deploy)", "&q=deploy"),
         ("sorted by user, descending", "&sort=-user"),
+        ("value click (outcome is success)", "&f=outcome:is:success"),
+        (
+            "value click (category is Authentication)",
+            "&f=category:is:Authentication",
+        ),
     ];
     let mut rows = String::new();
     for (name, params) in shapes {

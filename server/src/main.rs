@@ -16,7 +16,8 @@ use server::demo::Generator;
 use server::progress::Progress;
 use tracing_subscriber::EnvFilter;
 use trust_commands::{
-    CheckpointsCommand, RetentionCommand, checkpoints, load_signer, purge, retention, verify,
+    CheckpointsCommand, RetentionCommand, checkpoints, export_range, load_signer, purge, retention,
+    verify,
 };
 
 mod trust_commands;
@@ -93,6 +94,20 @@ enum Command {
     Checkpoints {
         #[command(subcommand)]
         command: CheckpointsCommand,
+    },
+    /// Write the stored events with ids from --from to --to, in id order, as NDJSON (the API's
+    /// event form), for checking outside with scripts/verify-export.py against `checkpoints
+    /// export`. Recorded as "Audit Logs Exported".
+    Export {
+        /// The first event (default: the oldest).
+        #[arg(long)]
+        from: Option<i64>,
+        /// The last event (default: the newest).
+        #[arg(long)]
+        to: Option<i64>,
+        /// The file to write (default: standard output).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Write realistic demo events.
     Demo {
@@ -263,6 +278,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Checkpoints { command }) => {
             checkpoints(&store, &cli.signing_key, command).await
         }
+        Some(Command::Export { from, to, out }) => export_range(&store, from, to, out).await,
         Some(Command::Demo {
             events,
             if_empty,

@@ -14,6 +14,7 @@ mod ingest;
 mod keys;
 mod looked;
 mod nodes;
+mod offline_verify;
 mod openapi;
 mod poll;
 mod rate_limit;
