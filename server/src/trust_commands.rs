@@ -258,7 +258,8 @@ pub(crate) async fn export_range(
     let from = from.unwrap_or(1).max(1);
     let mut file: Box<dyn std::io::Write> = match &out {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };

@@ -57,6 +57,7 @@ mod sqlite_ip;
 #[cfg(test)]
 mod sqlite_plan_tests;
 mod sqlite_search;
+mod sqlite_stats;
 mod stats;
 pub mod verify;
 #[cfg(test)]

@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -24,6 +25,7 @@ use super::filter_sql::Dialect;
 use super::keys;
 use super::rows::{self, EventRow};
 use super::sqlite_search;
+use super::sqlite_stats::Stats;
 use super::{
     ApiKey, AppendOutcome, AppendRequest, Committed, FEED_CAPACITY, IDEMPOTENCY_RETENTION_MS,
     ItemResult, StoreError,
@@ -84,14 +86,24 @@ impl SqliteStore {
             .await?;
         super::sqlite_ip::backfill(&mut writer_conn).await?;
         super::sqlite_search::reindex(&mut writer_conn).await?;
+        let stats = Arc::new(Stats::new());
+        let (next_id, _) = Writer::read_state(&mut writer_conn).await?;
+        stats.refresh_if_grown(&mut writer_conn, next_id).await?;
+        let planner = stats.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
+            // A connection loads the planner's statistics when it opens: one opened before the
+            // newest statistics is replaced by a new one.
+            .before_acquire(move |_, meta| {
+                let current = !planner.is_older(meta.age);
+                Box::pin(async move { Ok(current) })
+            })
             .connect_with(options.pragma("cache_size", "-16384")) // 16 MiB per reader
             .await?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
-        let writer = Writer::load(writer_conn, feed.clone()).await?;
+        let writer = Writer::load(writer_conn, feed.clone(), stats).await?;
         let writer = tokio::spawn(writer.run(rx));
         Ok(Self {
             pool,
@@ -197,6 +209,8 @@ struct Writer {
     head: [u8; 32],
     /// When the write-ahead log's length was last looked at.
     wal_checked: std::time::Instant,
+    /// The query planner's statistics, rewritten as the table grows.
+    stats: Arc<Stats>,
 }
 
 /// Bytes of write-ahead log kept on disk once it starts over.
@@ -211,6 +225,7 @@ impl Writer {
     async fn load(
         mut conn: SqliteConnection,
         feed: broadcast::Sender<Committed>,
+        stats: Arc<Stats>,
     ) -> Result<Self, sqlx::Error> {
         let (next_id, known_names) = Self::read_state(&mut conn).await?;
         let head = super::sqlite_chain::catch_up(&mut conn).await?;
@@ -222,6 +237,7 @@ impl Writer {
             feed,
             head,
             wal_checked: std::time::Instant::now(),
+            stats,
         })
     }
 
@@ -260,6 +276,13 @@ impl Writer {
                         let _ = job.reply.send(Ok(outcome));
                     }
                     self.bound_wal().await;
+                    if let Err(e) = self
+                        .stats
+                        .refresh_if_grown(&mut self.conn, self.next_id)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "cannot write the query planner's statistics");
+                    }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, requests = jobs.len(), "group commit failed");

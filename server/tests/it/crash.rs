@@ -4,7 +4,10 @@
 //! re-sends a batch until it is acknowledged, as a careful service does. At the end every
 //! acknowledged event must be stored exactly once, and the hash chain must verify.
 //!
-//! The suite runs 3 kills; `CRASH_KILLS=20` (see `scripts/crash.sh`) is the full run.
+//! The suite runs 3 kills; `CRASH_KILLS=20` (see `scripts/crash.sh`) is the full run. With
+//! `CRASH_DB_CRASH` set (a shell command; `scripts/crash-pg.sh` sets it to
+//! `pg_ctl stop -m immediate` and `start` of a private PostgreSQL cluster), the database server
+//! crashes at each kill too, first, while the server is mid-write.
 
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
@@ -124,6 +127,9 @@ async fn acknowledged_events_survive_sigkill_exactly_once_and_the_chain_verifies
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
+    let db_crash = std::env::var("CRASH_DB_CRASH")
+        .ok()
+        .filter(|c| !c.is_empty());
     let db = TestDatabase::from_env().await;
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("signing.key");
@@ -160,6 +166,10 @@ async fn acknowledged_events_survive_sigkill_exactly_once_and_the_chain_verifies
     for _ in 0..kills {
         // Kill at a random moment 0.3–2 s into each run.
         tokio::time::sleep(Duration::from_millis(300 + rng.below(1700) as u64)).await;
+        if let Some(crash) = &db_crash {
+            let status = Command::new("sh").args(["-c", crash]).status().unwrap();
+            assert!(status.success(), "{crash}: {status}");
+        }
         server.kill();
         server = Server::start(&db.url, &key_file, port);
         wait_ready(&client, &base).await;
@@ -204,8 +214,13 @@ async fn acknowledged_events_survive_sigkill_exactly_once_and_the_chain_verifies
         .await
         .unwrap();
     eprintln!(
-        "crash run: {kills} SIGKILLs in {:.1} s; {} events acknowledged, {} stored, {} lost, \
+        "crash run: {kills} SIGKILLs{} in {:.1} s; {} events acknowledged, {} stored, {} lost, \
          {} stored twice; {} re-sends; chain verified through #{:?} ({} events, {} checkpoints)",
+        if db_crash.is_some() {
+            " (each after a database crash)"
+        } else {
+            ""
+        },
         elapsed.as_secs_f64(),
         acked.len(),
         seen.len(),

@@ -98,12 +98,21 @@ async fn an_export_verifies_offline_against_the_signed_checkpoints_and_tampering
     assert!(ok, "{out}");
     let verified = format!("Verified events #1 to #{signed} from the first event against 1 signed");
     assert!(out.contains(&verified), "{out}");
-    let (ok, out) = run_script(&[&all_file, &checkpoints], &["--subset", subset.to_str().unwrap()]);
-    assert!(ok && out.contains("every event is in the verified range, unchanged"), "{out}");
+    let (ok, out) = run_script(
+        &[&all_file, &checkpoints],
+        &["--subset", subset.to_str().unwrap()],
+    );
+    assert!(
+        ok && out.contains("every event is in the verified range, unchanged"),
+        "{out}"
+    );
 
     // The command line's export is itself on record.
     let (_, names) = app.list("event=Audit%20Logs%20Exported").await;
-    assert!(names.to_string().contains("from the command line"), "{names}");
+    assert!(
+        names.to_string().contains("from the command line"),
+        "{names}"
+    );
 
     // One character of one event's description, in the full export and in the filtered one.
     let lines: Vec<&str> = all.lines().collect();
@@ -118,9 +127,18 @@ async fn an_export_verifies_offline_against_the_signed_checkpoints_and_tampering
     let (ok, out) = run_script(&[&bad, &checkpoints], &[]);
     let broken = format!("after event #{signed}: an event from #1 to #{signed} was changed");
     assert!(!ok && out.contains(&broken), "{out}");
-    let bad_subset = write("changed-subset.ndjson", &filtered.replace("Ünïcödé", "Unicode"));
-    let (ok, out) = run_script(&[&all_file, &checkpoints], &["--subset", bad_subset.to_str().unwrap()]);
-    assert!(!ok && out.contains("event #4 differs from the verified export"), "{out}");
+    let bad_subset = write(
+        "changed-subset.ndjson",
+        &filtered.replace("Ünïcödé", "Unicode"),
+    );
+    let (ok, out) = run_script(
+        &[&all_file, &checkpoints],
+        &["--subset", bad_subset.to_str().unwrap()],
+    );
+    assert!(
+        !ok && out.contains("event #4 differs from the verified export"),
+        "{out}"
+    );
 
     // One event left out.
     let mut missing = lines.clone();
@@ -135,7 +153,10 @@ async fn an_export_verifies_offline_against_the_signed_checkpoints_and_tampering
     let forged = write("forged.json", &forged.to_string());
     let (ok, out) = run_script(&[&all_file, &forged], &[]);
     assert!(!ok && out.contains("bad signature"), "{out}");
-    let (ok, out) = run_script(&[&all_file, &checkpoints], &["--public-key", &"ab".repeat(32)]);
+    let (ok, out) = run_script(
+        &[&all_file, &checkpoints],
+        &["--public-key", &"ab".repeat(32)],
+    );
     assert!(!ok && out.contains("signed by another key"), "{out}");
     app.stop().await;
 }
