@@ -51,6 +51,19 @@ async fn plan(store: &SqliteStore, q: &EventQuery) -> String {
     rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
 }
 
+/// A store on a file in `dir` holding [`batch`] up to now, with the statistics the writer
+/// writes after it.
+async fn sample_store(dir: &tempfile::TempDir) -> (SqliteStore, chrono::DateTime<Utc>) {
+    let store = SqliteStore::open(dir.path().join("plans.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let outcome = store.append(batch(now.timestamp_millis())).await.unwrap();
+    assert!(matches!(outcome, AppendOutcome::Done { .. }));
+    wait_for_statistics(&store).await;
+    (store, now)
+}
+
 /// The writer writes the planner's statistics after it has answered the commit that grew the
 /// table; waits for them (a second at most).
 async fn wait_for_statistics(store: &SqliteStore) {
@@ -80,12 +93,7 @@ fn is(field: Field, value: &str) -> Filter {
 #[tokio::test]
 async fn a_value_click_and_a_deep_column_page_walk_one_index_without_sorting() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plans.db");
-    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-    let now = Utc::now();
-    let outcome = store.append(batch(now.timestamp_millis())).await.unwrap();
-    assert!(matches!(outcome, AppendOutcome::Done { .. }));
-    wait_for_statistics(&store).await;
+    let (store, now) = sample_store(&dir).await;
 
     let last_30_days = Some(now - chrono::Duration::days(30));
     for (field, value, index) in [
@@ -134,11 +142,7 @@ async fn a_value_click_and_a_deep_column_page_walk_one_index_without_sorting() {
 #[tokio::test]
 async fn of_two_indexed_conditions_the_selective_one_leads() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plans.db");
-    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-    let now = Utc::now();
-    store.append(batch(now.timestamp_millis())).await.unwrap();
-    wait_for_statistics(&store).await;
+    let (store, now) = sample_store(&dir).await;
     // Every index but the unique ones has a line, so a new index cannot go without.
     let unlisted: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' \
