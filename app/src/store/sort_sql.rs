@@ -5,8 +5,10 @@
 //! time, `id` for seq), so it is total and a cursor (the last row's value, time and id) names a
 //! position in it. Ties in time order let each column's index `(expression, occurred_at, id)`
 //! serve two things: the list sorted by that column, and "column is X" sorted by time (a facet
-//! click), which reads one value's rows in time order instead of sorting all of them. Two rules make both stores return the same order,
-//! which `store::sort_tests` checks against a Rust reference on both:
+//! click), which reads one value's rows in time order instead of sorting all of them.
+//!
+//! Two rules make both stores return the same order, which `store::sort_tests` checks against a
+//! Rust reference on both:
 //! - NULL is the empty string: target and IP are sorted as `COALESCE(col, '')`, in ORDER BY and in
 //!   the cursor comparison alike, so NULLS FIRST/LAST (which differ between the two) never arise.
 //!   Ingest stores an empty string as NULL, so no stored value is confused with a missing one.
