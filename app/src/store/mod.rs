@@ -35,6 +35,8 @@ mod accounts_tests;
 mod branches;
 pub mod chain;
 pub mod checkpoints;
+#[cfg(test)]
+mod contains_tests;
 mod exports;
 mod filter_sql;
 #[cfg(test)]

@@ -10,6 +10,13 @@
 //! is first spelled out as the indexed words it begins (the vocabulary the writer keeps, migration
 //! 0012; a word beginning more than [`MAX_TERMS`] stays a prefix query).
 //!
+//! A filter that needs a field to contain (or start with) a value is walked the same way, with or
+//! without a search: each run of letters and digits of the value lies inside one indexed word
+//! ([`required_runs`]), so it is spelled out as the indexed words that contain it (one scan of the
+//! vocabulary). Without this, a rare value meant testing the events of the range one by one, newest
+//! first, until a page of them held it. A run more than [`MAX_CONTAINING`] words contain narrows
+//! nothing and is left to the filter.
+//!
 //! A chunk's events are then read by key and checked against the view's whole WHERE clause (its
 //! filters and time range); matches that fail it are skipped. Consecutive chunks are adjacent key
 //! ranges, so nothing is skipped or repeated. Chunks double from [`FIRST_CHUNK`] up to
@@ -33,7 +40,7 @@ use super::search_sql;
 use super::sort_sql;
 use crate::events::model::{EventBody, NewEvent};
 use crate::events::query::{Dir, EventPage, EventQuery, SortKey};
-use crate::filters::search;
+use crate::filters::{Combine, Field, Filter, Item, Op, search};
 
 /// Bits of a search key below the millisecond: room for 2^20 events in one millisecond.
 const KEY_SHIFT: u32 = 20;
@@ -48,6 +55,9 @@ const FIRST_CHUNK: i64 = if cfg!(test) { 3 } else { 64 };
 const MAX_CHUNK: i64 = if cfg!(test) { 20 } else { 8_192 };
 /// A word that begins more indexed words than this stays a prefix query.
 const MAX_TERMS: i64 = 64;
+/// A piece of text that more indexed words contain than this does not narrow the walk (tests: few,
+/// so that their small vocabulary reaches it).
+const MAX_CONTAINING: i64 = if cfg!(test) { 6 } else { 64 };
 /// Matches walked before the rest of the page is left to the planner.
 const WALK_BUDGET: usize = if cfg!(test) { 150 } else { 40_000 };
 
@@ -233,12 +243,71 @@ pub(super) async fn reindex(conn: &mut SqliteConnection) -> Result<u64, StoreErr
     }
 }
 
-/// Whether [`list`] serves `q`: a search with words, in the order of time.
+/// Whether [`list`] serves `q`: in the order of time, a search with words or a filter that requires
+/// a piece of indexed text ([`required_runs`]).
 pub(super) fn serves(q: &EventQuery) -> bool {
     q.sort.key == SortKey::Time
-        && q.search
+        && (q
+            .search
             .as_deref()
             .is_some_and(|text| !search::words(text).is_empty())
+            || !required_runs(&q.filter).is_empty())
+}
+
+/// Whether the search index holds `field`'s text (the fields of `search::search_text`).
+fn indexed(field: &Field) -> bool {
+    matches!(
+        field,
+        Field::Event
+            | Field::Description
+            | Field::ActorName
+            | Field::ActorEmail
+            | Field::ActorId
+            | Field::TargetName
+    )
+}
+
+/// Pieces of text that every event `filter` selects holds inside one of its indexed words: the runs
+/// of ASCII letters and digits, lower-cased, of the values of its "contains" and "starts with"
+/// conditions on indexed fields that must hold (top-level, or in a group that needs all of its
+/// conditions, of a filter that needs all of its items).
+///
+/// Why such a run is inside an indexed word: a value is found with its ASCII letters compared in
+/// lower case and every other character as it is, so where the field holds it, the run's characters
+/// are ASCII letters and digits; [`search::words`] lower-cases and folds text one character at a
+/// time, which leaves those characters as they are (lower-cased), and cuts words only at characters
+/// that are neither letters nor digits. So the run lies inside one word of the field, and the index
+/// holds that word. The converse does not hold (the word may come from another field, or the run
+/// from elsewhere in the value), so the matches of the index are checked against the filter itself.
+pub(super) fn required_runs(filter: &Filter) -> Vec<String> {
+    let needed = filter.combine == Combine::All || filter.items.len() == 1;
+    let mut runs: Vec<String> = Vec::new();
+    if !needed {
+        return runs;
+    }
+    let conditions = filter.items.iter().flat_map(|item| match item {
+        Item::Condition(c) => std::slice::from_ref(c),
+        Item::Group {
+            combine,
+            conditions,
+        } if *combine == Combine::All || conditions.len() == 1 => conditions.as_slice(),
+        Item::Group { .. } => &[],
+    });
+    for c in conditions {
+        if !matches!(c.op, Op::Contains | Op::StartsWith) || !indexed(&c.field) {
+            continue;
+        }
+        let value = c.values.first().map(|v| v.to_ascii_lowercase());
+        for run in value
+            .iter()
+            .flat_map(|v| v.split(|ch: char| !ch.is_ascii_alphanumeric()))
+        {
+            if !run.is_empty() && !runs.iter().any(|r| r == run) {
+                runs.push(run.to_string());
+            }
+        }
+    }
+    runs
 }
 
 /// The page of `q` (see [`serves`]), the same rows in the same order as the plain list query.
@@ -254,6 +323,21 @@ pub(super) async fn list(pool: &SqlitePool, q: &EventQuery) -> Result<EventPage,
             return rows::into_page(q, Vec::new());
         }
         spelled.push((word, terms));
+    }
+    for run in required_runs(&q.filter) {
+        match terms_containing(pool, &run).await? {
+            // No indexed word contains it: nothing matches.
+            Some(terms) if terms.is_empty() => return rows::into_page(q, Vec::new()),
+            Some(terms) => spelled.push((run, Some(terms))),
+            // Too common a piece to narrow the walk; the filter still checks it.
+            None => {}
+        }
+    }
+    if spelled.is_empty() {
+        // Only pieces of text too common to walk: the plain plan reads the list in order.
+        let mut sql = rows::list_query::<Sqlite>(q, Dialect::Sqlite)?;
+        let found = sql.build_query_as::<EventRow>().fetch_all(pool).await?;
+        return rows::into_page(q, found);
     }
     let expr = search_sql::fts5_match_terms(&spelled);
     let desc = q.sort.dir == Dir::Desc;
@@ -375,6 +459,18 @@ async fn terms_of(pool: &SqlitePool, word: &str) -> Result<Option<Vec<String>>, 
     .fetch_all(pool)
     .await?;
     Ok((terms.len() as i64 <= MAX_TERMS).then_some(terms))
+}
+
+/// The indexed words that contain `run` (a whole scan of the vocabulary, which stops at the
+/// [`MAX_CONTAINING`]th), or `None` when there are more than that.
+async fn terms_containing(pool: &SqlitePool, run: &str) -> Result<Option<Vec<String>>, StoreError> {
+    let terms: Vec<String> =
+        sqlx::query_scalar("SELECT term FROM search_terms WHERE instr(term, ?1) > 0 LIMIT ?2")
+            .bind(run)
+            .bind(MAX_CONTAINING + 1)
+            .fetch_all(pool)
+            .await?;
+    Ok((terms.len() as i64 <= MAX_CONTAINING).then_some(terms))
 }
 
 #[cfg(test)]
