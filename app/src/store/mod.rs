@@ -60,6 +60,7 @@ mod sqlite_ip;
 mod sqlite_plan_tests;
 mod sqlite_search;
 mod sqlite_stats;
+mod sqlite_writer;
 mod stats;
 pub mod verify;
 #[cfg(test)]
