@@ -65,11 +65,13 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
+    // The statistics autovacuum would gather within minutes of such a load (PostgreSQL).
+    support::analyze(postgres, &url).await?;
     let (base, stop_tx, served) = serve(store.clone()).await?;
     let client = reqwest::Client::new();
     let last_30 = (now - chrono::Duration::days(30)).timestamp_millis();
 
-    let shapes: [(&str, &str); 11] = [
+    let shapes: [(&str, &str); 13] = [
         ("no filter", ""),
         ("one \"is\" (event is Login)", "&f=event:is:Login"),
         ("\"is not\" (event is not Login)", "&f=event:is_not:Login"),
@@ -84,6 +86,14 @@ async fn main() -> anyhow::Result<()> {
         (
             "contains (description contains \"billing\")",
             "&f=description:contains:billing",
+        ),
+        (
+            "contains, rare (description contains \"quota\")",
+            "&f=description:contains:quota",
+        ),
+        (
+            "contains, no match (description contains \"zzzz\")",
+            "&f=description:contains:zzzz",
         ),
         (
             "metadata key (environment is production)",

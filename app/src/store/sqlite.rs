@@ -127,8 +127,10 @@ impl SqliteStore {
     }
 
     pub(super) async fn list(&self, q: &EventQuery) -> Result<EventPage, StoreError> {
-        if sqlite_search::serves(q) {
-            return sqlite_search::list(&self.pool, q).await;
+        if sqlite_search::serves(q)
+            && let Some(page) = sqlite_search::list(&self.pool, q).await?
+        {
+            return Ok(page);
         }
         let mut sql = rows::packed_list_query::<Sqlite>(q, Dialect::Sqlite)?;
         let packed: String = sql.build_query_scalar().fetch_one(&self.pool).await?;

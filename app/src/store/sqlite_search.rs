@@ -310,8 +310,13 @@ pub(super) fn required_runs(filter: &Filter) -> Vec<String> {
     runs
 }
 
-/// The page of `q` (see [`serves`]), the same rows in the same order as the plain list query.
-pub(super) async fn list(pool: &SqlitePool, q: &EventQuery) -> Result<EventPage, StoreError> {
+/// The page of `q` (see [`serves`]), the same rows in the same order as the plain list query; `None`
+/// when the index would not narrow it (only pieces of text too common to spell out), for the plain
+/// plan to read.
+pub(super) async fn list(
+    pool: &SqlitePool,
+    q: &EventQuery,
+) -> Result<Option<EventPage>, StoreError> {
     // Validates the query exactly as the plain plan would (filters, search, cursor).
     rows::list_query::<Sqlite>(q, Dialect::Sqlite)?;
     let words = search::words(q.search.as_deref().unwrap_or_default());
@@ -320,24 +325,21 @@ pub(super) async fn list(pool: &SqlitePool, q: &EventQuery) -> Result<EventPage,
         let terms = terms_of(pool, &word).await?;
         if terms.as_ref().is_some_and(Vec::is_empty) {
             // No indexed word starts with it: nothing matches.
-            return rows::into_page(q, Vec::new());
+            return rows::into_page(q, Vec::new()).map(Some);
         }
         spelled.push((word, terms));
     }
     for run in required_runs(&q.filter) {
         match terms_containing(pool, &run).await? {
             // No indexed word contains it: nothing matches.
-            Some(terms) if terms.is_empty() => return rows::into_page(q, Vec::new()),
+            Some(terms) if terms.is_empty() => return rows::into_page(q, Vec::new()).map(Some),
             Some(terms) => spelled.push((run, Some(terms))),
             // Too common a piece to narrow the walk; the filter still checks it.
             None => {}
         }
     }
     if spelled.is_empty() {
-        // Only pieces of text too common to walk: the plain plan reads the list in order.
-        let mut sql = rows::list_query::<Sqlite>(q, Dialect::Sqlite)?;
-        let found = sql.build_query_as::<EventRow>().fetch_all(pool).await?;
-        return rows::into_page(q, found);
+        return Ok(None);
     }
     let expr = search_sql::fts5_match_terms(&spelled);
     let desc = q.sort.dir == Dir::Desc;
@@ -352,7 +354,7 @@ pub(super) async fn list(pool: &SqlitePool, q: &EventQuery) -> Result<EventPage,
             // The cursor's event is gone (a purge): the plain plan takes the position as it is.
             let mut sql = rows::list_query::<Sqlite>(q, Dialect::Sqlite)?;
             let found = sql.build_query_as::<EventRow>().fetch_all(pool).await?;
-            return rows::into_page(q, found);
+            return rows::into_page(q, found).map(Some);
         };
         if desc {
             hi = hi.min(key - 1);
@@ -409,7 +411,7 @@ pub(super) async fn list(pool: &SqlitePool, q: &EventQuery) -> Result<EventPage,
         }
         chunk = (chunk * 2).min(MAX_CHUNK);
     }
-    rows::into_page(q, found)
+    rows::into_page(q, found).map(Some)
 }
 
 /// Up to `limit` events of the view `rest` (no search, no cursor) whose search keys lie in
