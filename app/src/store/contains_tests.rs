@@ -9,14 +9,14 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::Store;
+use super::search_tests::{EVENTS, expected, maybe_phrase_of, paged, phrase_of, seed_with};
 use super::sqlite_search;
-use super::testing::{TestDatabase, append_all};
-use crate::events::model::{Event, parse_event};
-use crate::events::query::{Cursor, Dir, EventQuery, MAX_LIMIT, Sort, SortKey};
+use super::testing::TestDatabase;
+use crate::events::model::Event;
+use crate::events::query::{Dir, EventQuery, MAX_LIMIT, Sort, SortKey};
 use crate::filters::testgen::Rng;
 use crate::filters::{Combine, Condition, Field, Filter, Item, Op};
 
-const EVENTS: usize = 300;
 const FILTERS: usize = 300;
 
 /// Words of the events: "İ" lower-cases to "i" and a combining dot (which is no letter, so it cuts
@@ -51,20 +51,7 @@ const VOCAB: &[&str] = &[
 const SEPARATORS: &[&str] = &[" ", "-", ".", "_", "@", "'", "\"", ":", "%"];
 
 fn phrase(rng: &mut Rng) -> String {
-    let mut text = rng.pick(VOCAB).to_string();
-    for _ in 0..rng.below(3) {
-        text.push_str(rng.pick::<&str>(SEPARATORS));
-        text.push_str(rng.pick::<&str>(VOCAB));
-    }
-    text
-}
-
-fn maybe_phrase(rng: &mut Rng) -> Value {
-    if rng.chance(25) {
-        Value::Null
-    } else {
-        json!(phrase(rng))
-    }
+    phrase_of(rng, VOCAB, SEPARATORS)
 }
 
 fn event_json(rng: &mut Rng, at: i64) -> Value {
@@ -79,32 +66,11 @@ fn event_json(rng: &mut Rng, at: i64) -> Value {
             "type": "user",
             "email": if rng.chance(30) { Value::Null } else { json!(rng.pick(&["billing.team@example.com", "Rebilling@Billing.io", "ab@abc.org", "x1y2@example.com"]).to_string()) },
         },
-        "target": {"type": "thing", "name": maybe_phrase(rng)},
-        "description": maybe_phrase(rng),
+        "target": {"type": "thing", "name": maybe_phrase_of(rng, VOCAB, SEPARATORS)},
+        "description": maybe_phrase_of(rng, VOCAB, SEPARATORS),
         // Not in the search index: a value here is found by the plain plan.
         "source": phrase(rng),
     })
-}
-
-async fn seed(store: &Store, rng: &mut Rng) -> Vec<Event> {
-    let now = Utc::now();
-    let now_ms = now.timestamp_millis();
-    for _ in 0..EVENTS / 100 {
-        let items = (0..100)
-            .map(|_| {
-                let at = now_ms - (rng.below(120) as i64) * 60_000;
-                Ok(parse_event(&event_json(rng, at), now).expect("valid event"))
-            })
-            .collect();
-        append_all(store, "contains", items).await;
-    }
-    let all = EventQuery {
-        limit: MAX_LIMIT,
-        ..EventQuery::default()
-    };
-    let events = store.list(&all).await.expect("list").events;
-    assert_eq!(events.len(), EVENTS);
-    events
 }
 
 /// A value to look for: a piece of some event's text in any case, or one chosen to cross words,
@@ -223,45 +189,12 @@ fn filter(rng: &mut Rng, events: &[Event]) -> Filter {
     }
 }
 
-/// The reference: the events the filter, search and window select, in the order of `q.sort`.
-fn expected(events: &[Event], q: &EventQuery) -> Vec<i64> {
-    let text = q.search.as_deref().unwrap_or_default();
-    let ms = |e: &Event| e.body.occurred_at.timestamp_millis();
-    let mut hits: Vec<&Event> = events
-        .iter()
-        .filter(|e| crate::filters::matches_search(e, text) && q.filter.matches(e))
-        .filter(|e| q.start.is_none_or(|s| ms(e) >= s.timestamp_millis()))
-        .filter(|e| q.end.is_none_or(|t| ms(e) < t.timestamp_millis()))
-        .collect();
-    hits.sort_by_key(|e| (ms(e), e.id));
-    if q.sort.dir == Dir::Desc {
-        hits.reverse();
-    }
-    hits.iter().map(|e| e.id).collect()
-}
-
-async fn paged(store: &Store, q: &EventQuery) -> Vec<i64> {
-    let mut q = EventQuery {
-        limit: 13,
-        ..q.clone()
-    };
-    let mut ids = Vec::new();
-    loop {
-        let page = store.list(&q).await.expect("list a page");
-        ids.extend(page.events.iter().map(|e| e.id));
-        match page.next_cursor {
-            Some(c) => q.cursor = Some(Cursor::decode(&c).expect("own cursor")),
-            None => return ids,
-        }
-    }
-}
-
 /// `searches`: sometimes add a free-text search too. Not on PostgreSQL, whose words differ from the
 /// reference's outside Latin-1 (see `filters::search`), and these events are made of such words.
 async fn contains_agrees_with_the_reference(db: &TestDatabase, seed_value: u64, searches: bool) {
     let store = Store::open(&db.url).await.expect("open store");
     let mut rng = Rng::new(seed_value);
-    let events = seed(&store, &mut rng).await;
+    let events = seed_with(&store, &mut rng, event_json).await;
     let (mut walked, mut selective) = (0, 0);
     let now = Utc::now().timestamp_millis();
     let at = |mins: i64| chrono::DateTime::from_timestamp_millis(now - mins * 60_000);

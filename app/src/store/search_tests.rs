@@ -15,7 +15,7 @@ use crate::events::query::{Cursor, Dir, EventQuery, MAX_LIMIT, Sort, SortKey};
 use crate::filters::testgen::Rng;
 use crate::filters::{Filter, matches_search};
 
-const EVENTS: usize = 300;
+pub(super) const EVENTS: usize = 300;
 const SEARCHES: usize = 400;
 
 /// Words the events are made of: ASCII letters and digits, mixed case, the accented letters both
@@ -34,19 +34,29 @@ const QUERY_SEPARATORS: &[&str] = &[" ", "  ", ",", "-", "\"", "*", ":*", " & ",
 
 /// One to three vocabulary words joined by separators.
 fn phrase(rng: &mut Rng) -> String {
-    let mut text = rng.pick(VOCAB).to_string();
+    phrase_of(rng, VOCAB, SEPARATORS)
+}
+
+fn maybe_phrase(rng: &mut Rng) -> Value {
+    maybe_phrase_of(rng, VOCAB, SEPARATORS)
+}
+
+/// One to three words of `vocab` joined by `separators`.
+pub(super) fn phrase_of(rng: &mut Rng, vocab: &[&str], separators: &[&str]) -> String {
+    let mut text = rng.pick(vocab).to_string();
     for _ in 0..rng.below(3) {
-        text.push_str(rng.pick::<&str>(SEPARATORS));
-        text.push_str(rng.pick::<&str>(VOCAB));
+        text.push_str(rng.pick::<&str>(separators));
+        text.push_str(rng.pick::<&str>(vocab));
     }
     text
 }
 
-fn maybe_phrase(rng: &mut Rng) -> Value {
+/// [`phrase_of`], or null three times in ten.
+pub(super) fn maybe_phrase_of(rng: &mut Rng, vocab: &[&str], separators: &[&str]) -> Value {
     if rng.chance(30) {
         Value::Null
     } else {
-        json!(phrase(rng))
+        json!(phrase_of(rng, vocab, separators))
     }
 }
 
@@ -95,13 +105,23 @@ fn search(rng: &mut Rng) -> String {
 }
 
 async fn seed(store: &Store, rng: &mut Rng) -> Vec<Event> {
+    seed_with(store, rng, event_json).await
+}
+
+/// Stores [`EVENTS`] events made by `make` (given a time within the last two hours, many sharing a
+/// minute) and returns them as stored.
+pub(super) async fn seed_with(
+    store: &Store,
+    rng: &mut Rng,
+    make: fn(&mut Rng, i64) -> Value,
+) -> Vec<Event> {
     let now = Utc::now();
     let now_ms = now.timestamp_millis();
     for _ in 0..EVENTS / 100 {
         let items = (0..100)
             .map(|_| {
                 let at = now_ms - (rng.below(120) as i64) * 60_000;
-                Ok(parse_event(&event_json(rng, at), now).expect("valid event"))
+                Ok(parse_event(&make(rng, at), now).expect("valid event"))
             })
             .collect();
         append_all(store, "search", items).await;
@@ -117,7 +137,7 @@ async fn seed(store: &Store, rng: &mut Rng) -> Vec<Event> {
 
 /// The reference: the events matching the search, filter and time range, in the order of
 /// `q.sort` (only the orders by time and by Seq occur here).
-fn expected(events: &[Event], q: &EventQuery) -> Vec<i64> {
+pub(super) fn expected(events: &[Event], q: &EventQuery) -> Vec<i64> {
     let text = q.search.as_deref().unwrap_or_default();
     let ms = |e: &Event| e.body.occurred_at.timestamp_millis();
     let mut hits: Vec<&Event> = events
@@ -162,7 +182,7 @@ fn order_and_window(rng: &mut Rng, q: EventQuery) -> EventQuery {
     }
 }
 
-async fn paged(store: &Store, q: &EventQuery) -> Vec<i64> {
+pub(super) async fn paged(store: &Store, q: &EventQuery) -> Vec<i64> {
     let mut q = EventQuery {
         limit: 17,
         ..q.clone()
