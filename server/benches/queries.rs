@@ -26,8 +26,9 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
-    let kept = std::env::var("BENCH_STORE_DIR").ok();
     let (postgres, db) = bench_database().await;
+    // SQLite only: a PostgreSQL run always has a fresh database (`bench_database`).
+    let kept = std::env::var("BENCH_STORE_DIR").ok().filter(|_| !postgres);
     let url = match &kept {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
